@@ -1,0 +1,3 @@
+"""OrderHub: the order hub for sellers on many platforms at once."""
+
+__version__ = "0.1.0"

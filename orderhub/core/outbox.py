@@ -1,0 +1,83 @@
+"""Transactional outbox: emit events inside the use case's transaction; handlers run after commit.
+
+Handlers are registered per topic (or "*") and receive (session, event). They run inside a
+transaction that also records (event id, handler name), so a redelivered event never repeats a
+handler's database effects; handlers with outside effects pass the event id as idempotency key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from orderhub.core import clock
+from orderhub.core.actor import Actor
+from orderhub.core.models import OutboxEvent
+
+Handler = Callable[[Session, OutboxEvent], None]
+
+
+@dataclass(frozen=True)
+class Registration:
+    name: str
+    topic: str
+    fn: Handler
+
+
+_handlers: dict[str, Registration] = {}
+_tasks: dict[str, Callable[..., Any]] = {}
+
+
+def emit(session: Session, topic: str, *, aggregate_type: str | None = None,
+         aggregate_id: object = None, payload: dict[str, Any] | None = None,
+         actor: Actor | None = None) -> OutboxEvent:
+    now = clock.now()
+    event = OutboxEvent(topic=topic, aggregate_type=aggregate_type,
+                        aggregate_id=None if aggregate_id is None else str(aggregate_id),
+                        payload=payload or {}, actor=actor.as_dict() if actor else None,
+                        created_at=now, available_at=now, status="pending", attempts=0)
+    session.add(event)
+    return event
+
+
+def handler(topic: str, *, name: str | None = None) -> Callable[[Handler], Handler]:
+    """Register fn for a topic ("order.paid", "order.*" or "*"). The name must stay stable."""
+
+    def register(fn: Handler) -> Handler:
+        key = name or f"{fn.__module__}.{fn.__qualname__}"
+        _handlers[key] = Registration(name=key, topic=topic, fn=fn)
+        return fn
+
+    return register
+
+
+def task(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a function a scheduled job can run: fn(session, **args)."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        _tasks[name] = fn
+        return fn
+
+    return register
+
+
+def handlers_for(topic: str) -> list[Registration]:
+    return [r for r in _handlers.values() if _matches(r.topic, topic)]
+
+
+def get_task(name: str) -> Callable[..., Any] | None:
+    return _tasks.get(name)
+
+
+def unregister(name: str) -> None:
+    _handlers.pop(name, None)
+    _tasks.pop(name, None)
+
+
+def _matches(pattern: str, topic: str) -> bool:
+    if pattern == "*" or pattern == topic:
+        return True
+    return pattern.endswith(".*") and topic.startswith(pattern[:-1])

@@ -1,0 +1,3 @@
+"""Event handlers and scheduled jobs of the orders capability."""
+
+from __future__ import annotations

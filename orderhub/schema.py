@@ -1,0 +1,26 @@
+"""Every capability's tables on one metadata, and migrating a database to the newest schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+import orderhub.core.models  # noqa: F401  (registers tables)
+import orderhub.orders.models  # noqa: F401
+from orderhub.core.db import Base
+
+metadata = Base.metadata
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
