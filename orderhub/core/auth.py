@@ -86,6 +86,27 @@ def check_password(session: Session, *, username: str, password: str) -> User:
     return user
 
 
+def set_password(session: Session, *, user: User, password: str, actor: Actor) -> None:
+    if len(password) < 8:
+        raise InvalidInput("a password needs at least 8 characters", details={"field": "password"})
+    user.password_hash = _hasher.hash(password)
+    audit.record(session, actor=actor, entity_type="user", entity_id=user.id,
+                 action="user.password_changed")
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username.strip()))
+
+
+def revoke_api_keys(session: Session, *, name: str, actor: Actor) -> int:
+    keys = list(session.scalars(select(ApiKey).where(ApiKey.name == name, ApiKey.revoked_at.is_(None))))
+    for key in keys:
+        key.revoked_at = clock.now()
+        audit.record(session, actor=actor, entity_type="api_key", entity_id=key.id,
+                     action="api_key.revoked", after={"name": name})
+    return len(keys)
+
+
 def create_api_key(session: Session, *, name: str, role: str, actor: Actor) -> tuple[ApiKey, str]:
     """Returns the key row and the secret, which is shown once and never stored."""
     _check_role(role)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from orderhub.core import audit, clock, outbox
 from orderhub.core.actor import Actor
-from orderhub.core.errors import InvalidInput, OrderNotFound, UnknownShop
+from orderhub.core.errors import IllegalTransition, InvalidInput, OrderNotFound, UnknownShop
 from orderhub.core.ids import order_numbers
 from orderhub.core.money import check_currency, to_minor
 from orderhub.core.settings import get_settings
@@ -89,6 +89,13 @@ def transition(session: Session, order: Order, target: str, *, actor: Actor, rea
                payload: dict[str, Any] | None = None) -> None:
     """The only way an order's status changes: checked, audited, and announced by an event."""
     lc.check(order.status, target, held_from=order.held_from)
+    has_open_hold = any(h.status == "open" for h in order.holds)
+    if order.status == lc.ON_HOLD and target not in lc.TERMINAL and has_open_hold:
+        raise IllegalTransition("the order has open holds; resolve them first",
+                                details={"from": order.status, "to": target})
+    if target == lc.ON_HOLD and not has_open_hold:
+        raise IllegalTransition("an order is put on hold by adding a hold",
+                                details={"from": order.status, "to": target})
     before = order.status
     if target == lc.ON_HOLD:
         order.held_from = before

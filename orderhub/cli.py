@@ -1,0 +1,139 @@
+"""The `orderhub` command: init, serve, worker, demo, users, apikeys."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from orderhub.core import auth, worker
+from orderhub.core.actor import Actor
+from orderhub.core.db import get_engine, unit_of_work
+from orderhub.core.errors import DomainError, UnknownShop
+from orderhub.core.ids import order_numbers
+from orderhub.core.settings import get_settings
+from orderhub.demo import run_demo
+from orderhub.orders.service import create_shop, find_shop
+from orderhub.plugins import load_plugins
+from orderhub.schema import migrate
+
+app = typer.Typer(help="OrderHub — the order hub for sellers on many platforms (订单中枢).",
+                  no_args_is_help=True, add_completion=False)
+users = typer.Typer(help="Console users.", no_args_is_help=True)
+apikeys = typer.Typer(help="API keys for integrations.", no_args_is_help=True)
+app.add_typer(users, name="users")
+app.add_typer(apikeys, name="apikeys")
+out = Console()
+CLI = Actor.system("cli")
+DEFAULT_SHOP = "own-store"
+
+
+def _fail(message: str) -> None:
+    out.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code=2)
+
+
+def prepare_database() -> None:
+    """Create or migrate the database, then lease this process's order-number node."""
+    settings = get_settings()
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(settings.effective_database_url)
+    order_numbers(get_engine(), settings.timezone).prime()
+
+
+def ensure_default_shop() -> None:
+    with unit_of_work() as session:
+        try:
+            find_shop(session, DEFAULT_SHOP)
+        except UnknownShop:
+            create_shop(session, name=DEFAULT_SHOP, channel="webhook", actor=CLI,
+                        display_name="自有商城 Own store")
+
+
+@app.command()
+def init(admin_username: str = typer.Option("admin", help="First admin's username."),
+         admin_password: str = typer.Option(None, help="First admin's password (generated if left out).")) -> None:
+    """Create or migrate the database, the default own-store shop and the first admin."""
+    prepare_database()
+    ensure_default_shop()
+    with unit_of_work() as session:
+        if auth.find_user(session, admin_username) is not None:
+            out.print(f"Database ready at {get_settings().effective_database_url}; "
+                      f"admin {admin_username!r} exists already.")
+            return
+        password = admin_password or secrets.token_urlsafe(12)
+        try:
+            auth.create_user(session, username=admin_username, role="admin", password=password, actor=CLI)
+        except DomainError as exc:
+            _fail(exc.message)
+    out.print(f"Database ready at {get_settings().effective_database_url}")
+    out.print(f"Admin user: [bold]{admin_username}[/]  password: [bold]{password}[/]")
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
+          workers: int = typer.Option(1, help="HTTP worker processes."),
+          proxy_headers: bool = typer.Option(True, help="Trust X-Forwarded-* from the reverse proxy.")) -> None:
+    """Serve the REST API and the web console (no background work: run `orderhub worker` too)."""
+    uvicorn.run("orderhub.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=proxy_headers, log_level="info")
+
+
+@app.command("worker")
+def worker_cmd(burst: bool = typer.Option(False, help="Process everything due, then exit.")) -> None:
+    """Run background work: outbox events and scheduled jobs."""
+    load_plugins()
+    order_numbers(get_engine(), get_settings().timezone).prime()
+    done = worker.run(burst=burst)
+    if burst:
+        out.print(f"processed {done} events and jobs")
+
+
+@app.command()
+def demo(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
+         every: float = typer.Option(None, help="Seconds between simulated orders."),
+         duration: float = typer.Option(None, help="Stop after this many seconds (default: run until Ctrl-C).")) -> None:
+    """Everything in one process on the embedded default, with simulated orders flowing in."""
+    prepare_database()
+    ensure_default_shop()
+    run_demo(host=host, port=port, every=every or get_settings().demo_order_interval_seconds,
+             duration=duration, console=out)
+
+
+@users.command("create")
+def users_create(username: str = typer.Option(..., help="Login name."),
+                 role: str = typer.Option(..., help=f"One of: {', '.join(auth.ROLES)}."),
+                 password: str = typer.Option(None, help="Prompted for (or generated without a terminal).")) -> None:
+    """Create a console user."""
+    if password is None:
+        password = (typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+                    if sys.stdin.isatty() else secrets.token_urlsafe(12))
+    with unit_of_work() as session:
+        try:
+            user = auth.create_user(session, username=username, role=role, password=password, actor=CLI)
+        except DomainError as exc:
+            _fail(exc.message)
+    out.print(f"created user {user.username!r} with role {user.role}")
+    if not sys.stdin.isatty():
+        out.print(f"password: {password}")
+
+
+@apikeys.command("create")
+def apikeys_create(name: str = typer.Option(..., help="What the key is for, e.g. 'mini-program'."),
+                   role: str = typer.Option(..., help=f"One of: {', '.join(auth.ROLES)}.")) -> None:
+    """Create an API key. The key is printed once, as the last line."""
+    with unit_of_work() as session:
+        try:
+            key, secret = auth.create_api_key(session, name=name, role=role, actor=CLI)
+        except DomainError as exc:
+            _fail(exc.message)
+    out.print(f"API key {key.name!r} ({key.role}) created; it is shown only once:")
+    print(secret)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
