@@ -53,3 +53,9 @@ def requires(permission: str) -> Callable[[Request], Actor]:
 
     dependency.__name__ = f"requires_{permission.replace('.', '_')}"
     return dependency
+
+
+def authenticated(request: Request) -> Actor:
+    """FastAPI dependency for what any logged-in role may do (e.g. look at who they are)."""
+    with unit_of_work() as session:
+        return identify(session, request)

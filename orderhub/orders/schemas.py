@@ -7,8 +7,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+# Limits match the columns in orders/models.py, so nothing too long ever reaches the database.
 Text = Annotated[str, StringConstraints(max_length=2000)]
-Short = Annotated[str, StringConstraints(max_length=200)]
+Str40 = Annotated[str, StringConstraints(max_length=40)]
+Str60 = Annotated[str, StringConstraints(max_length=60)]
+Str80 = Annotated[str, StringConstraints(max_length=80)]
+Str120 = Annotated[str, StringConstraints(max_length=120)]
+
 Money = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=24)]
 
 # What a platform may tell us about an order's state; mapped onto our lifecycle by the service.
@@ -18,18 +23,18 @@ InputStatus = Literal["pending_payment", "unpaid", "paid", "cancelled", "closed"
 
 class BuyerIn(BaseModel):
     model_config = ConfigDict(extra="allow")
-    id: Short | None = None
-    nick: Short | None = None
+    id: Str120 | None = None
+    nick: Str120 | None = None
 
 
 class ReceiverIn(BaseModel):
     model_config = ConfigDict(extra="allow")
-    name: Short = ""
-    phone: Annotated[str, StringConstraints(max_length=40)] = ""
-    province: Short = ""
-    city: Short = ""
-    district: Short = ""
-    street: Short = ""
+    name: Str120 = ""
+    phone: Str40 = ""
+    province: Str40 = ""
+    city: Str60 = ""
+    district: Str60 = ""
+    street: Str120 = ""
     address: Annotated[str, StringConstraints(max_length=500)] = ""
     zip: Annotated[str, StringConstraints(max_length=20)] = ""
     country: Annotated[str, StringConstraints(min_length=2, max_length=2)] = "CN"
@@ -39,7 +44,7 @@ class LineIn(BaseModel):
     model_config = ConfigDict(extra="allow")
     platform_sku: Annotated[str, StringConstraints(min_length=1, max_length=120)]
     sku: Annotated[str, StringConstraints(max_length=120)] | None = None
-    platform_line_id: Short | None = None
+    platform_line_id: Str80 | None = None
     title: Annotated[str, StringConstraints(max_length=500)] = ""
     quantity: Annotated[int, Field(gt=0, le=100_000, strict=True)]
     unit_price: Money
@@ -68,5 +73,5 @@ class OrderIn(BaseModel):
     total: Money | None = None
     presale: bool = False
     promised_ship_at: datetime | None = None
-    tags: Annotated[list[Short], Field(max_length=50)] = Field(default_factory=list)
-    priority: int = 0
+    tags: Annotated[list[Str40], Field(max_length=50)] = Field(default_factory=list)
+    priority: Annotated[int, Field(ge=-1000, le=1000)] = 0

@@ -163,6 +163,9 @@ def _canonical(data: OrderIn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     for no, line in enumerate(data.lines, start=1):
         price = to_minor(line.unit_price, currency, field=f"lines[{no - 1}].unit_price")
         discount = to_minor(line.discount, currency, field=f"lines[{no - 1}].discount")
+        if price * line.quantity >= 10**15:
+            raise InvalidInput(f"lines[{no - 1}]: quantity x unit_price is implausibly large",
+                               details={"field": f"lines[{no - 1}].quantity"})
         if discount > price * line.quantity:
             raise InvalidInput(f"lines[{no - 1}].discount is larger than the line's amount",
                                details={"field": f"lines[{no - 1}].discount"})
