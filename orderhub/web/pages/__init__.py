@@ -1,0 +1,1 @@
+"""Console pages, one module per area; each has a `router` of ConsoleRoute routes."""
