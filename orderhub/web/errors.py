@@ -94,6 +94,8 @@ class ConsoleRoute(APIRoute):
             try:
                 return await handler(request)
             except (DomainError, StarletteHTTPException, RequestValidationError) as exc:
-                return render_error(request, exc)
+                # FastAPI wraps errors raised while reading a form (our body limit) in a bare 400.
+                cause = exc.__cause__
+                return render_error(request, cause if isinstance(cause, DomainError) else exc)
 
         return guarded
