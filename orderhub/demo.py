@@ -60,26 +60,26 @@ class StoreFeed:
         if roll < 0.15 and unpaid:
             order = unpaid[0]
             order |= {"status": "paid", "paid_at": self.store.new_order()["created_at"]}
-            self._send(order, "买家付款 paid")
+            self._send(order, "付款 paid")
         elif roll < 0.22 and self.recent:
             order = self.rng.choice(list(self.recent))
             order["receiver"] = order["receiver"] | {"address": order["receiver"]["address"] + "（改）"}
-            self._send(order, "改地址 address changed")
+            self._send(order, "改地址 address")
         elif roll < 0.25 and self.recent:
             order = self.recent.pop()
-            self._send(order | {"status": "cancelled"}, "取消 cancelled")
+            self._send(order | {"status": "cancelled"}, "取消 cancel")
         else:
             order = self.store.new_order()
             self.recent.append(order)
-            self._send(order, "新订单 new order")
+            self._send(order, "新订单 new")
 
     def _send(self, payload: dict[str, Any], what: str) -> None:
         resp = self.client.post("/api/v1/orders", json=payload,
                                 headers={"Idempotency-Key": secrets.token_hex(8)})
         if resp.status_code in (200, 201):
             body = resp.json()
-            self.console.print(f"[green]{what:<24}[/] {body['order_no']}  {body['status']:<16}"
-                               f" ¥{body['total']:>8}  {payload['receiver']['province']}")
+            self.console.print(f"[green]{what:<12}[/]{body['order_no']} {body['status']:<15}"
+                               f"¥{body['total']:>8} {payload['receiver']['province'][:3]}")
         else:
             self.console.print(f"[red]{what}: {resp.status_code} {resp.text[:200]}[/]")
 

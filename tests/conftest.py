@@ -15,7 +15,6 @@ TEST_DB_URL = os.environ.get("ORDERHUB_TEST_DATABASE_URL") or f"sqlite:///{_TMP 
 # Everything that reads settings (the app, the CLI, worker subprocesses) uses the test database.
 os.environ["ORDERHUB_DATABASE_URL"] = TEST_DB_URL
 os.environ["ORDERHUB_DATA_DIR"] = str(_TMP / "data")
-os.environ.setdefault("ORDERHUB_SECRET_KEY", "test-secret-key-not-for-production")
 
 from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402

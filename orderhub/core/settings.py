@@ -15,28 +15,28 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORDERHUB_", extra="ignore")
 
     data_dir: Path = Field(default=Path("orderhub-data"),
-                           description="Where the embedded database, secrets and exports live.")
+                           description="Where the embedded database and exports live.")
     database_url: str | None = Field(default=None,
                                      description="SQLAlchemy URL; default is SQLite in data_dir.")
-    secret_key: str | None = Field(default=None,
-                                   description="Signs session cookies; generated into data_dir if unset.")
     timezone: str = Field(default="Asia/Shanghai", description="Zone times are shown in.")
     default_locale: str = Field(default="zh-CN", description="Console language: zh-CN or en.")
     max_body_bytes: int = Field(default=1_048_576, description="Largest request body accepted.")
     session_hours: int = Field(default=12, description="How long a console login lasts.")
-    sqlite_busy_timeout_ms: int = Field(default=15_000)
-    db_pool_size: int = Field(default=10)
+    sqlite_busy_timeout_ms: int = Field(default=15_000,
+                                        description="How long SQLite waits for the write lock.")
+    db_pool_size: int = Field(default=10, description="Connections per process (PostgreSQL).")
     outbox_max_attempts: int = Field(default=6, description="Tries before an event is dead-lettered.")
     outbox_backoff_seconds: float = Field(default=30.0,
                                           description="First retry delay; each next one is 3x longer.")
     outbox_lease_seconds: int = Field(default=300,
                                       description="How long a worker owns a claimed event or job.")
-    outbox_batch_size: int = Field(default=100)
-    worker_poll_seconds: float = Field(default=1.0)
+    outbox_batch_size: int = Field(default=100, description="Events a worker claims at once.")
+    worker_poll_seconds: float = Field(default=1.0, description="Worker's sleep when idle.")
     plugins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Extra modules imported by serve/worker (comma-separated), e.g. custom handlers.")
-    demo_order_interval_seconds: float = Field(default=3.0)
+    demo_order_interval_seconds: float = Field(default=3.0,
+                                               description="Seconds between the demo store's orders.")
 
     @field_validator("plugins", mode="before")
     @classmethod
