@@ -25,6 +25,7 @@ from orderhub.core.settings import get_settings  # noqa: E402
 from orderhub.schema import metadata, migrate  # noqa: E402
 
 IS_POSTGRES = TEST_DB_URL.startswith("postgresql")
+pytest_plugins = ["tests.support.fixtures"]
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -1,0 +1,68 @@
+"""Fixtures shared by the worker and scheduler tests; import them into a test module to use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Engine
+
+from orderhub.core import clock, outbox
+from tests.support.tables import metadata as side_effect_metadata
+
+START = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
+
+
+@dataclass
+class FakeClock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+    def set(self, at: datetime) -> None:
+        self.now = at
+
+
+@pytest.fixture
+def fake_clock() -> Iterator[FakeClock]:
+    fake = FakeClock(START)
+    clock.set_clock(fake)
+    yield fake
+    clock.set_clock(None)
+
+
+@pytest.fixture
+def register() -> Iterator[Callable[..., str]]:
+    """register(topic, fn) a handler, or register(None, fn, task="name") a task; removed after."""
+    names: list[str] = []
+
+    def add(topic: str | None, fn: Callable[..., object], *, name: str | None = None,
+            task: str | None = None) -> str:
+        if task is not None:
+            outbox.task(task)(fn)
+            names.append(task)
+            return task
+        assert topic is not None
+        key = name or f"test.{fn.__name__}"
+        outbox.handler(topic, name=key)(fn)
+        names.append(key)
+        return key
+
+    yield add
+    for key in names:
+        outbox.unregister(key)
+
+
+@pytest.fixture
+def side_effect_table(committed: Engine) -> Iterator[Engine]:
+    side_effect_metadata.drop_all(committed)
+    side_effect_metadata.create_all(committed)
+    yield committed
+    side_effect_metadata.drop_all(committed)
