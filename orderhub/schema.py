@@ -22,5 +22,6 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def migrate(url: str, revision: str = "head") -> None:
+def migrate(url: str, revision: str = "heads") -> None:
+    """Each capability's migrations branch from the core's; "heads" applies all of them."""
     command.upgrade(alembic_config(url), revision)
