@@ -157,7 +157,8 @@ def _insert_order_rows(conn: Connection, p: dict[str, Any], shop_id: int, order_
         "discount_total": goods - total, "shipping_fee": 0, "total": total,
         "created_at": clock.to_utc(datetime.fromisoformat(p["created_at"]), zone),
         "paid_at": clock.to_utc(datetime.fromisoformat(p["paid_at"]), zone), "modified_at": None,
-        "presale": False, "promised_ship_at": None, "tags": [], "priority": 0, "received_at": now,
+        "presale": False, "promised_ship_at": None, "tags": [], "priority": 0, "attributes": {},
+        "received_at": now,
         "updated_at": now, "version": 1}).scalar_one()
     conn.execute(LINES.insert(), [{**line, "order_id": order_id} for line in lines])
     conn.execute(EVENTS.insert(), {

@@ -76,6 +76,9 @@ class Order(Base):
     promised_ship_at: Mapped[datetime | None] = mapped_column()
     tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
     priority: Mapped[int] = mapped_column(Integer, default=0)
+    # Decisions other capabilities hand each other about this order, e.g. a rule's chosen
+    # "warehouse" or "carrier" (codes) or "ship_by" (ISO time), read by routing and fulfilment.
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
     received_at: Mapped[datetime] = mapped_column(default=clock.now)  # first landed in OrderHub
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)

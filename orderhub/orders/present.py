@@ -51,7 +51,8 @@ def order_summary(order: Order, *, role: str) -> dict[str, Any]:
         "discount_total": to_major(order.discount_total, cur),
         "shipping_fee": to_major(order.shipping_fee, cur),
         "presale": order.presale, "promised_ship_at": _iso(order.promised_ship_at),
-        "tags": order.tags, "priority": order.priority, "version": order.version,
+        "tags": order.tags, "priority": order.priority, "attributes": order.attributes,
+        "version": order.version,
     }
 
 

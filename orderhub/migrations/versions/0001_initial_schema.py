@@ -198,6 +198,7 @@ def upgrade() -> None:
     sa.Column('promised_ship_at', orderhub.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('tags', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('priority', sa.Integer(), nullable=False),
+    sa.Column('attributes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('received_at', orderhub.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', orderhub.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
