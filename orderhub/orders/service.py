@@ -226,6 +226,7 @@ def _update(session: Session, order: Order, data: OrderIn, fields: dict[str, Any
         return result
     before = {k: getattr(order, k) for k in HEADER_FIELDS}
     old_lines = _line_snapshot(order)
+    _keep_sku_mapping(order, lines)
     for key, value in fields.items():
         setattr(order, key, value)
     order.receiver_phone_tail = phone_tail(order.receiver_phone)
@@ -258,6 +259,15 @@ def _change_emitter(session: Session, order: Order, actor: Actor, result: Receiv
         outbox.emit(session, topic, aggregate_type="order", aggregate_id=order.id, actor=actor,
                     payload={"order_no": order.order_no, **_jsonable(payload)})
     return emit
+
+
+def _keep_sku_mapping(order: Order, lines: list[dict[str, Any]]) -> None:
+    """Platforms never send our internal SKU: a re-pulled line keeps the one mapped before."""
+    stored = {line.line_no: line for line in order.lines}
+    for new in lines:
+        old = stored.get(new["line_no"])
+        if new["sku"] is None and old is not None and old.platform_sku == new["platform_sku"]:
+            new["sku"] = old.sku
 
 
 def _apply_lines(order: Order, lines: list[dict[str, Any]],

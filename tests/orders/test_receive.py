@@ -153,3 +153,16 @@ def test_order_level_coupon_is_the_difference_to_the_platform_total(session):
     ensure_shop(session)
     order = make_order(session, total="350.00", shipping_fee="10.00")
     assert order.total == 35000 and order.discount_total == 39900 + 1000 - 35000
+
+
+def test_repull_keeps_the_internal_sku_mapped_before(session):
+    ensure_shop(session)
+    payload = order_payload()
+    order = _receive(session, payload).order
+    order.lines[0].sku = "YD-2026-BLK-M"  # mapped after intake
+    result = _receive(session, copy.deepcopy(payload))
+    assert result.changes == [] and order.lines[0].sku == "YD-2026-BLK-M"
+    changed = copy.deepcopy(payload)
+    changed["lines"][0]["platform_sku"] = "OTHER-SKU"
+    result = _receive(session, changed)
+    assert result.changes == ["order.lines_changed"] and order.lines[0].sku is None
