@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from orderhub.core import audit, clock, outbox
 from orderhub.core.actor import Actor
+from orderhub.core.db import is_postgres
 from orderhub.core.errors import IllegalTransition, InvalidInput, OrderNotFound, UnknownShop
 from orderhub.core.ids import order_numbers
 from orderhub.core.money import check_currency, to_minor
@@ -67,19 +67,12 @@ def receive_order(session: Session, *, data: OrderIn, raw: dict[str, Any], sourc
     """Create the order, or update it in place if (shop, platform order id) is known."""
     shop = find_shop(session, data.shop)
     fields, lines = _canonical(data)
+    _serialize_same_order(session, shop.id, data.platform_order_id)
     existing = _find(session, shop.id, data.platform_order_id)
     if existing is None:
-        try:
-            with session.begin_nested():
-                order = _create(session, shop, data, fields, lines, actor)
-        except IntegrityError:
-            # Someone else stored it between our look-up and insert: treat as an update.
-            existing = _find(session, shop.id, data.platform_order_id)
-            if existing is None:
-                raise
-        else:
-            _keep_raw(session, order, raw, source)
-            return Received(order=order, created=True)
+        order = _create(session, shop, data, fields, lines, actor)
+        _keep_raw(session, order, raw, source)
+        return Received(order=order, created=True)
     result = _update(session, existing, data, fields, lines, actor)
     _keep_raw(session, existing, raw, source)
     return result
@@ -148,6 +141,16 @@ def get_order(session: Session, order_no: str, *, for_update: bool = False) -> O
 
 def phone_tail(phone: str) -> str:
     return re.sub(r"\D", "", phone)[-4:]
+
+
+def _serialize_same_order(session: Session, shop_id: int, platform_order_id: str) -> None:
+    """Two copies of one order (a push and a pull, say) must not both see "not there yet" and
+    both insert. SQLite runs one writer at a time already (BEGIN IMMEDIATE); on PostgreSQL a
+    transaction-scoped advisory lock on (shop, platform order id) queues the second copy behind
+    the first, which costs one round trip where a savepoint-and-retry cost two."""
+    if is_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:shop, hashtext(:pid))"),
+                        {"shop": shop_id, "pid": platform_order_id})
 
 
 def _find(session: Session, shop_id: int, platform_order_id: str) -> Order | None:
