@@ -68,6 +68,10 @@ class StoreFeed:
         elif roll < 0.25 and self.recent:
             order = self.recent.pop()
             self._send(order | {"status": "cancelled"}, "取消 cancel")
+        elif roll < 0.37:
+            order = self.store.odd_order()
+            self.recent.append(order)
+            self._send(order, "异常单 odd")
         else:
             order = self.store.new_order()
             self.recent.append(order)

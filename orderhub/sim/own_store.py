@@ -45,6 +45,10 @@ PRODUCTS = [
     ("ST-GLOVE-TOUCH", "触屏保暖手套", "39.90"),
     ("GIFT-SOCKS-3P", "中筒棉袜 三双装", "29.90"),
 ]
+VAGUE_ADDRESSES = ["学校后面那个小区", "老王家楼下", "菜市场对面的楼", "村口小卖部旁边"]
+# What the demo store sends now and then so that rules, holds and approvals have work to do.
+ANOMALIES = ("vague_address", "bad_phone", "high_value", "presale", "one_line_address",
+             "remark_keyword")
 REMARKS = ["", "", "", "", "请周末不要送货", "发顺丰可以吗", "要发票，抬头见留言", "送人的，不要放价格单",
            "改地址：同小区8栋", "尽快发货，谢谢", "不要退换运费险"]
 
@@ -61,6 +65,35 @@ class OwnStore:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+
+    def odd_order(self, kind: str | None = None, *, now: datetime | None = None) -> dict[str, Any]:
+        """An order with one of the problems sellers meet every day (see ANOMALIES)."""
+        kind = kind or self.rng.choice(ANOMALIES)
+        order = self.new_order(now=now, paid=True)
+        receiver = order["receiver"]
+        if kind == "vague_address":
+            receiver.update(province="", city="", district="", address=self.rng.choice(VAGUE_ADDRESSES))
+        elif kind == "bad_phone":
+            receiver["phone"] = receiver["phone"][:9]
+        elif kind == "high_value":
+            sku, title, price = PRODUCTS[2]
+            order["lines"] = [{"platform_sku": sku, "title": title, "quantity": 8, "unit_price": price,
+                               "discount": "0.00"}]
+            order["total"] = f"{Decimal(price) * 8:.2f}"
+            order["shipping_fee"] = "0.00"
+        elif kind == "presale":
+            order["presale"] = True
+            order["promised_ship_at"] = (datetime.fromisoformat(order["created_at"])
+                                         + timedelta(days=10)).isoformat(timespec="seconds")
+        elif kind == "one_line_address":
+            receiver["address"] = receiver["province"] + receiver["city"] + receiver["district"] \
+                + receiver["address"]
+            receiver.update(province="", city="", district="")
+        elif kind == "remark_keyword":
+            order["buyer_remark"] = self.rng.choice(["改地址到公司：科技园南路18号", "要开发票", "不要发圆通"])
+        else:
+            raise ValueError(f"unknown anomaly {kind!r}; one of {ANOMALIES}")
+        return order
 
     def new_order(self, *, now: datetime | None = None, paid: bool | None = None) -> dict[str, Any]:
         rng = self.rng
