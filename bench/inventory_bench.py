@@ -1,0 +1,202 @@
+"""Reservations per second: the full reserve path (orderhub.inventory.service.reserve inside
+unit_of_work, one order per transaction) beside a raw SQL conditional UPDATE loop on the same
+rows (one UPDATE + COMMIT per transaction through the bare DB-API connection: the physical limit
+of this database on this machine), for one hot SKU and for 10,000 SKUs, at 1 and 16 concurrent
+clients (separate processes, each with its own connection). Ends with an oversell check: 16
+clients race for a SKU with 500 units.
+
+    python bench/inventory_bench.py                         # SQLite in a temporary directory
+    python bench/inventory_bench.py --db postgresql://postgres@127.0.0.1:5432/oh_inv_bench --reset
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import inspect, text
+
+SPREAD_SKUS = 10_000
+ROUNDS = 2
+HOT, SCARCE, SCARCE_UNITS = "BENCH-HOT", "BENCH-SCARCE", 500
+RAW_SQL = {
+    "postgresql": "UPDATE stock_levels SET reserved = reserved + %s WHERE sku_id = %s "
+                  "AND warehouse_id = %s AND on_hand - reserved >= %s",
+    "sqlite": "UPDATE stock_levels SET reserved = reserved + ? WHERE sku_id = ? "
+              "AND warehouse_id = ? AND on_hand - reserved >= ?",
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help="database URL (default: SQLite in a temporary directory)")
+    parser.add_argument("--seconds", type=float, default=4.0,
+                        help="time per path per cell of the table (in alternating blocks)")
+    parser.add_argument("--clients", type=int, default=16, help="the concurrent client count")
+    parser.add_argument("--reset", action="store_true", help="wipe the database first")
+    args = parser.parse_args()
+    url = args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='orderhub-invbench-')) / 'bench.db'}"
+    os.environ["ORDERHUB_DATABASE_URL"] = url
+    from orderhub.core.db import make_engine
+    from orderhub.schema import migrate
+
+    engine = make_engine(url)
+    tables = inspect(engine).get_table_names()
+    if tables and not args.reset:
+        sys.exit(f"{url} is not empty; pass --reset to wipe it")
+    if tables:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            else:
+                for table in tables:
+                    conn.execute(text(f'DROP TABLE IF EXISTS "{table}"'))
+    migrate(url)
+    wh, hot_id, spread, scarce_id = _seed(engine)
+    console = Console(width=120)
+    console.print(f"[bold]inventory bench[/] on {engine.dialect.name} "
+                  f"({engine.dialect.server_version_info}), {os.cpu_count()} CPUs, "
+                  f"{args.seconds:.0f} s per phase")
+    ctx = mp.get_context("spawn")
+    commands, results = [ctx.Queue() for _ in range(args.clients)], ctx.Queue()
+    procs = [ctx.Process(target=_client, args=(i, url, commands[i], results)) for i in range(args.clients)]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        results.get()  # ready
+    rows, counted = [], {"raw": 0, "full": 0}
+    try:
+        for workload, targets in (("1 hot SKU", [(HOT, hot_id)]), (f"{SPREAD_SKUS:,} SKUs", spread)):
+            for clients in (1, args.clients):
+                per = {"raw": 0, "full": 0}
+                # Alternating blocks, so drift (table growth, other load) hits both paths alike.
+                for _ in range(ROUNDS):
+                    for path in ("raw", "full"):
+                        n, fails = _phase(commands[:clients], results, path, wh, targets,
+                                          args.seconds / ROUNDS)
+                        assert fails == 0, f"{fails} reservations refused with stock left"
+                        counted[path] += n
+                        per[path] += n
+                rows.append((workload, clients, per["raw"] / args.seconds, per["full"] / args.seconds))
+        # Until refused: every client keeps reserving until the stock says no.
+        scarce_ok, _ = _phase(commands, results, "until-refused", wh, [(SCARCE, scarce_id)], 60.0)
+    finally:
+        for q in commands:
+            q.put(None)
+        for p in procs:
+            p.join(timeout=10)
+    oversold = _check(engine, wh, hot_id, spread, scarce_id, counted, scarce_ok)
+    table = Table(title="reservations per second (one order of 1 unit per transaction)")
+    for col in ("workload", "clients", "raw SQL UPDATE/s", "full reserve/s", "full / raw"):
+        table.add_column(col, justify="right")
+    for workload, clients, raw, full in rows:
+        table.add_row(workload, str(clients), f"{raw:,.0f}", f"{full:,.0f}", f"{full / raw:.2f}")
+    console.print(table)
+    console.print(f"oversell check: {args.clients} clients raced for {SCARCE_UNITS} units of "
+                  f"{SCARCE}: {scarce_ok} reserved; every level reserved == raw + full "
+                  f"reservations made, reserved <= on hand: oversold units = {oversold}")
+    engine.dispose()
+    return 0 if oversold == 0 and scarce_ok == SCARCE_UNITS else 1
+
+
+def _seed(engine):
+    from orderhub.core import clock
+    from orderhub.inventory.models import Sku, StockLevel, Warehouse
+
+    now = clock.now()
+    with engine.begin() as conn:
+        wh = conn.execute(Warehouse.__table__.insert().returning(Warehouse.__table__.c.id), [{
+            "code": "BENCH", "name": "bench", "province": "浙江省", "city": "杭州市", "daily_capacity": 0,
+            "serves_provinces": [], "delivery_days": {}, "error_rate": 0.0, "active": True, "created_at": now}]).scalar()
+        codes = [HOT, SCARCE] + [f"BENCH-{i:05d}" for i in range(SPREAD_SKUS)]
+        conn.execute(Sku.__table__.insert(), [{
+            "code": c, "name": c, "category": "bench", "barcode": None, "weight_g": 0, "purchase_limited": False,
+            "presale": False, "active": True, "created_at": now} for c in codes])
+        ids = dict(conn.execute(text("SELECT code, id FROM skus")).all())
+        conn.execute(StockLevel.__table__.insert(), [{
+            "sku_id": ids[c], "warehouse_id": wh, "on_hand": SCARCE_UNITS if c == SCARCE else 10_000_000,
+            "reserved": 0, "in_transit": 0, "safety_stock": 0} for c in codes])
+    spread = [(c, ids[c]) for c in codes[2:]]
+    return wh, ids[HOT], spread, ids[SCARCE]
+
+
+def _phase(commands, results, path, wh, targets, seconds):
+    start_at = time.time() + 0.5
+    for q in commands:
+        q.put((path, wh, targets, start_at, seconds))
+    done = fails = 0
+    for _ in commands:
+        n, f = results.get()
+        done, fails = done + n, fails + f
+    return done, fails
+
+
+def _client(index: int, url: str, commands, results) -> None:
+    os.environ["ORDERHUB_DATABASE_URL"] = url
+    os.environ["ORDERHUB_DB_POOL_SIZE"] = "2"  # one for the raw loop, one for unit_of_work
+    from orderhub.core.actor import Actor
+    from orderhub.core.db import get_engine, unit_of_work
+    from orderhub.inventory.service import reserve
+
+    actor = Actor.system("bench")
+    engine = get_engine()
+    raw = engine.raw_connection()  # a DB-API connection of its own for the raw loop
+    sql = RAW_SQL[engine.dialect.name]
+    sqlite = engine.dialect.name == "sqlite"
+    rng = random.Random(index)
+    order_id = index * 100_000_000
+    with unit_of_work(engine):  # connect, warm the pool
+        pass
+    results.put("ready")
+    while (cmd := commands.get()) is not None:
+        path, wh, targets, start_at, seconds = cmd
+        time.sleep(max(0.0, start_at - time.time()))
+        stop, n, fails = start_at + seconds, 0, 0
+        cur = raw.cursor()
+        while time.time() < stop:
+            code, sku_id = targets[rng.randrange(len(targets))]
+            if path == "raw":
+                if sqlite:
+                    cur.execute("BEGIN IMMEDIATE")
+                cur.execute(sql, (1, sku_id, wh, 1))
+                ok = cur.rowcount == 1
+                raw.commit() if not sqlite else cur.execute("COMMIT")
+            else:
+                order_id += 1
+                with unit_of_work(engine) as session:
+                    ok = reserve(session, order_id=order_id, warehouse_id=wh, lines=[(code, 1)],
+                                 actor=actor)
+            n, fails = (n + 1, fails) if ok else (n, fails + 1)
+            if path == "until-refused" and not ok:
+                break
+        cur.close()
+        results.put((n, fails))
+    raw.close()
+
+
+def _check(engine, wh, hot_id, spread, scarce_id, counted, scarce_ok) -> int:
+    with engine.connect() as conn:
+        total, over = conn.execute(text(
+            "SELECT coalesce(sum(reserved), 0), coalesce(sum(CASE WHEN reserved > on_hand "
+            "THEN reserved - on_hand ELSE 0 END), 0) FROM stock_levels")).one()
+        active = conn.execute(text("SELECT coalesce(sum(quantity), 0) FROM reservations "
+                                   "WHERE status = 'active'")).scalar()
+    expected = counted["raw"] + counted["full"] + scarce_ok
+    assert active == counted["full"] + scarce_ok, (active, counted)
+    assert total == expected, f"reserved {total} != {expected} reservations made: lost updates"
+    return int(over)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

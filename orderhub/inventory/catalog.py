@@ -1,0 +1,79 @@
+"""Master data read side used by routing and rules: SKU facts, bundle expansion, warehouses."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from orderhub.core.errors import InvalidInput
+from orderhub.inventory.models import BundleComponent, Sku, Warehouse
+
+
+@dataclass(frozen=True)
+class SkuInfo:
+    code: str
+    name: str
+    category: str
+    purchase_limited: bool
+    presale: bool
+    weight_g: int
+    is_bundle: bool
+
+
+def sku_info(session: Session, codes: Iterable[str]) -> dict[str, SkuInfo]:
+    """Facts about the given SKU codes; unknown codes are absent from the result."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    bundles = set(session.scalars(
+        select(BundleComponent.bundle_sku_id).join(Sku, Sku.id == BundleComponent.bundle_sku_id)
+        .where(Sku.code.in_(wanted)).distinct()))
+    result: dict[str, SkuInfo] = {}
+    for sku in session.scalars(select(Sku).where(Sku.code.in_(wanted))):
+        result[sku.code] = SkuInfo(code=sku.code, name=sku.name, category=sku.category,
+                                   purchase_limited=sku.purchase_limited, presale=sku.presale,
+                                   weight_g=sku.weight_g, is_bundle=sku.id in bundles)
+    return result
+
+
+def components(session: Session, codes: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
+    """bundle code -> [(component code, ratio)] for those of `codes` that are bundles."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    bundle, part = aliased(Sku), aliased(Sku)
+    stmt = (select(bundle.code, part.code, BundleComponent.ratio)
+            .join(BundleComponent, BundleComponent.bundle_sku_id == bundle.id)
+            .join(part, part.id == BundleComponent.component_sku_id)
+            .where(bundle.code.in_(wanted)).order_by(bundle.code, part.code))
+    out: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for bundle_code, part_code, ratio in session.execute(stmt):
+        out[bundle_code].append((part_code, int(ratio)))
+    return dict(out)
+
+
+def expand(session: Session, lines: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Bundle SKUs become their components x ratio; others stay; merged per SKU, sorted by code."""
+    lines = list(lines)
+    for code, quantity in lines:
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+            raise InvalidInput(f"quantity of {code!r} must be a whole number above 0",
+                               details={"sku": code, "quantity": quantity})
+    parts = components(session, (code for code, _ in lines))
+    merged: dict[str, int] = defaultdict(int)
+    for code, quantity in lines:
+        if code in parts:
+            for part_code, ratio in parts[code]:
+                merged[part_code] += quantity * ratio
+        else:
+            merged[code] += quantity
+    return sorted(merged.items())
+
+
+def warehouses(session: Session) -> list[Warehouse]:
+    """Active warehouses, by id."""
+    return list(session.scalars(select(Warehouse).where(Warehouse.active.is_(True)).order_by(Warehouse.id)))
