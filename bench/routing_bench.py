@@ -1,0 +1,136 @@
+"""The routing pipeline step per order: orderhub.routing.service.allocate (gather the situation,
+decide, reserve, transition, record the decision) on freshly received paid orders, one order
+per transaction as the pipeline runs it. Rules and receiving are not timed.
+
+Three warehouses as in the demo, 200 SKUs with ample stock, a bundle, region rules; orders of 1
+to 3 lines to the provinces the warehouses serve. Reports the median and 95th percentile of
+allocate() alone (up to its flush), of allocate() + commit, and of this process's CPU time for
+allocate() (less sensitive to other load on a shared machine), and the outcomes.
+
+    python bench/routing_bench.py                             # SQLite in a temporary directory
+    python bench/routing_bench.py --db postgresql://postgres@127.0.0.1:5432/oh_route --reset
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from sqlalchemy import text
+
+from orderhub.core.actor import Actor
+from orderhub.core.db import get_engine, unit_of_work
+from orderhub.core.ids import order_numbers
+from orderhub.core.settings import get_settings
+from orderhub.inventory import service as inventory
+from orderhub.inventory.demo import WAREHOUSES
+from orderhub.orders.schemas import OrderIn
+from orderhub.orders.service import create_shop, receive_order
+from orderhub.routing import regions, service
+from orderhub.schema import metadata, migrate
+
+PROVINCES = ("浙江省", "江苏省", "上海市", "安徽省", "广东省", "福建省", "四川省", "重庆市",
+             "湖北省", "新疆维吾尔自治区", "西藏自治区")
+SKUS = [f"BENCH-{i:04d}" for i in range(200)]
+BUNDLE = "BENCH-SET"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help="database URL (default: SQLite in a temporary directory)")
+    parser.add_argument("--orders", type=int, default=400)
+    parser.add_argument("--warmup", type=int, default=40)
+    parser.add_argument("--reset", action="store_true", help="drop every table first (PostgreSQL)")
+    args = parser.parse_args()
+    url = args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='oh-route-bench-')) / 'bench.db'}"
+    os.environ["ORDERHUB_DATABASE_URL"] = url  # read by get_settings() on first use, below
+    run(url, orders=args.orders, warmup=args.warmup, reset=args.reset)
+
+
+def run(url: str, *, orders: int, warmup: int, reset: bool) -> None:
+    engine = get_engine()
+    if reset and engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    migrate(url)
+    with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            if table.name != "number_nodes":
+                conn.execute(table.delete())
+    order_numbers(engine, get_settings().timezone).prime()
+    actor = Actor.system("bench")
+    rng = random.Random(7)
+    with unit_of_work() as session:
+        create_shop(session, name="bench-store", channel="webhook", actor=actor)
+        ids = {}
+        for spec in WAREHOUSES:
+            wh, _ = inventory.upsert_warehouse(session, actor=actor, **spec)
+            ids[wh.code] = wh.id
+        for code in SKUS:
+            inventory.upsert_sku(session, code=code, actor=actor, name=code)
+            for wh_id in ids.values():
+                inventory.set_level(session, sku=code, warehouse_id=wh_id, on_hand=1_000_000,
+                                    actor=actor)
+        inventory.upsert_sku(session, code=BUNDLE, actor=actor, name="bundle")
+        inventory.set_bundle(session, code=BUNDLE, parts=[(SKUS[0], 1), (SKUS[1], 2)], actor=actor)
+        regions.create_rule(session, actor=actor, name="江浙沪", priority=10,
+                            provinces=["江苏省", "浙江省", "上海市"], warehouse_code="HZ")
+        regions.create_rule(session, actor=actor, name="偏远", priority=20,
+                            provinces=["新疆维吾尔自治区", "西藏自治区"], warehouse_code="GZ")
+
+    alone, with_commit, cpu, outcomes = [], [], [], Counter()
+    for n in range(warmup + orders):
+        lines = [{"platform_sku": sku, "sku": sku, "title": sku, "quantity": rng.randint(1, 3),
+                  "unit_price": "10.00"}
+                 for sku in rng.sample([*SKUS, BUNDLE], rng.randint(1, 3))]
+        data = OrderIn.model_validate({
+            "shop": "bench-store", "platform_order_id": f"B{n:08d}", "status": "paid",
+            "created_at": "2026-11-23T10:00:00+08:00", "paid_at": "2026-11-23T10:01:00+08:00",
+            "receiver": {"name": "张三", "phone": "13800138000", "province": rng.choice(PROVINCES),
+                         "city": "市", "district": "区", "address": "路1号"},
+            "currency": "CNY", "lines": lines})
+        with unit_of_work() as session:
+            order = receive_order(session, data=data, raw={}, source="bench", actor=actor).order
+            session.flush()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            result = service.allocate(session, order=order, actor=actor)
+            session.flush()
+            step, step_cpu = time.perf_counter() - start, time.process_time() - start_cpu
+        total = time.perf_counter() - start
+        if n >= warmup:
+            alone.append(step * 1000)
+            with_commit.append(total * 1000)
+            cpu.append(step_cpu * 1000)
+            outcomes[result.outcome] += 1
+    report(engine.dialect.name, alone, with_commit, cpu, outcomes)
+
+
+def report(dialect: str, alone: list[float], with_commit: list[float], cpu: list[float],
+           outcomes: Counter) -> None:
+    def pct(values: list[float], p: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+    load = os.getloadavg()[0]
+    print(f"routing pipeline step on {dialect}: {len(alone)} orders, outcomes {dict(outcomes)}, "
+          f"load average {load:.1f} on {os.cpu_count()} cores")
+    # CPU time of this process: what the step costs when the machine is not shared (on SQLite
+    # that is all of it; on PostgreSQL the server's share and the round trips come on top).
+    for label, values in (("allocate()", alone), ("allocate() + commit", with_commit),
+                          ("allocate() CPU here", cpu)):
+        print(f"  {label:<22} median {statistics.median(values):6.2f} ms   "
+              f"p95 {pct(values, 0.95):6.2f} ms   max {max(values):6.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Warehouse routing (SPEC §5): region rules, weighted scoring, split / transfer / backorder."""
