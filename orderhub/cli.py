@@ -16,8 +16,10 @@ from orderhub.core.errors import DomainError, UnknownShop
 from orderhub.core.ids import order_numbers
 from orderhub.core.settings import get_settings
 from orderhub.demo import run_demo
+from orderhub.inventory import cli as inventory_cli
 from orderhub.orders.service import create_shop, find_shop
 from orderhub.plugins import load_plugins
+from orderhub.rules import cli as rules_cli
 from orderhub.schema import migrate
 
 app = typer.Typer(help="OrderHub — the order hub for sellers on many platforms (订单中枢).",
@@ -26,6 +28,10 @@ users = typer.Typer(help="Console users.", no_args_is_help=True)
 apikeys = typer.Typer(help="API keys for integrations.", no_args_is_help=True)
 app.add_typer(users, name="users")
 app.add_typer(apikeys, name="apikeys")
+app.add_typer(rules_cli.app, name="rules")
+app.add_typer(inventory_cli.skus, name="skus")
+app.add_typer(inventory_cli.warehouses, name="warehouses")
+app.add_typer(inventory_cli.stock, name="stock")
 out = Console()
 CLI = Actor.system("cli")
 DEFAULT_SHOP = "own-store"

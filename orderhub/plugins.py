@@ -10,7 +10,8 @@ import importlib
 from orderhub.core.settings import get_settings
 
 # Capability task modules (handlers and scheduled jobs) register themselves on import.
-BUILTIN = ("orderhub.orders.tasks",)
+BUILTIN = ("orderhub.orders.tasks", "orderhub.inventory.tasks", "orderhub.rules.tasks",
+           "orderhub.routing.tasks")
 
 
 def load_plugins() -> list[str]:

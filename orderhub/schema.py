@@ -9,6 +9,9 @@ from alembic.config import Config
 
 import orderhub.core.models  # noqa: F401  (registers tables)
 import orderhub.orders.models  # noqa: F401
+import orderhub.inventory.models  # noqa: F401
+import orderhub.routing.models  # noqa: F401
+import orderhub.rules.models  # noqa: F401
 from orderhub.core.db import Base
 
 metadata = Base.metadata

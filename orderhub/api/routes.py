@@ -8,6 +8,9 @@ from fastapi import FastAPI
 from orderhub.api import errors, openapi, ops, orders, system
 from orderhub.api.middleware import BodyLimit, RequestMetrics
 from orderhub.core.settings import get_settings
+from orderhub.inventory import api as inventory_api
+from orderhub.routing import api as routing_api
+from orderhub.rules import api as rules_api
 
 
 def mount(app: FastAPI) -> None:
@@ -15,6 +18,7 @@ def mount(app: FastAPI) -> None:
     # Added last = outermost: metrics time everything, including refusals of the body limit.
     app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
     app.add_middleware(RequestMetrics)
-    for router in (orders.router, ops.router, system.api_routes, system.root_router):
+    for router in (orders.router, ops.router, *rules_api.routers, *routing_api.routers,
+                   *inventory_api.routers, system.api_routes, system.root_router):
         app.include_router(router)
     openapi.install(app)

@@ -28,6 +28,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "outbox.manage": frozenset({"admin", "ops"}),
     "metrics.read": frozenset({"admin", "ops", "supervisor", "viewer"}),
     "users.manage": frozenset({"admin"}),
+    "inventory.read": frozenset(ROLES),
+    "inventory.manage": frozenset({"admin", "ops", "warehouse"}),
+    "stocktake.approve": frozenset({"admin", "supervisor"}),
+    "rules.read": frozenset({"admin", "ops", "cs", "supervisor", "viewer"}),
+    "rules.manage": frozenset({"admin", "ops"}),
+    "approvals.decide": frozenset({"admin", "supervisor"}),
+    "routing.manage": frozenset({"admin", "ops"}),
+    "routing.assign": frozenset({"admin", "ops", "supervisor", "warehouse"}),
 }
 
 _hasher = PasswordHasher()

@@ -10,13 +10,21 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from orderhub.web.errors import render_error
-from orderhub.web.pages import auth, dead_letters, orders
+from orderhub.web.pages import (
+    approvals,
+    auth,
+    dead_letters,
+    inventory,
+    orders,
+    routing,
+    rules,
+)
 from orderhub.web.render import STATIC
 
 
 def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for pages in (auth, orders, dead_letters):
+    for pages in (auth, orders, dead_letters, rules, approvals, routing, inventory):
         app.include_router(pages.router)
     # The application's exception handler renders errors outside /api with this.
     app.state.html_error_renderer = render_error
