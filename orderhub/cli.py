@@ -20,6 +20,7 @@ from orderhub.inventory import cli as inventory_cli
 from orderhub.orders.service import create_shop, find_shop
 from orderhub.plugins import load_plugins
 from orderhub.rules import cli as rules_cli
+from orderhub.rules.pack import install_default_pack
 from orderhub.schema import migrate
 
 app = typer.Typer(help="OrderHub — the order hub for sellers on many platforms (订单中枢).",
@@ -51,21 +52,23 @@ def prepare_database() -> None:
     order_numbers(get_engine(), settings.timezone).prime()
 
 
-def ensure_default_shop() -> None:
+def ensure_defaults() -> None:
+    """The own-store shop and the default rule pack: what every installation starts with."""
     with unit_of_work() as session:
         try:
             find_shop(session, DEFAULT_SHOP)
         except UnknownShop:
             create_shop(session, name=DEFAULT_SHOP, channel="webhook", actor=CLI,
                         display_name="自有商城 Own store")
+        install_default_pack(session, actor=CLI)
 
 
 @app.command()
 def init(admin_username: str = typer.Option("admin", help="First admin's username."),
          admin_password: str = typer.Option(None, help="First admin's password (generated if left out).")) -> None:
-    """Create or migrate the database, the default own-store shop and the first admin."""
+    """Create or migrate the database, the own-store shop, the default rules and the first admin."""
     prepare_database()
-    ensure_default_shop()
+    ensure_defaults()
     with unit_of_work() as session:
         if auth.find_user(session, admin_username) is not None:
             out.print(f"Database ready at {get_settings().effective_database_url}; "
@@ -102,12 +105,13 @@ def worker_cmd(burst: bool = typer.Option(False, help="Process everything due, t
 @app.command()
 def demo(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
          every: float = typer.Option(None, help="Seconds between simulated orders."),
-         duration: float = typer.Option(None, help="Stop after this many seconds (default: run until Ctrl-C).")) -> None:
+         duration: float = typer.Option(None, help="Stop after this many seconds (default: run until Ctrl-C)."),
+         seed: int = typer.Option(None, help="Make the simulated store's orders reproducible.")) -> None:
     """Everything in one process on the embedded default, with simulated orders flowing in."""
     prepare_database()
-    ensure_default_shop()
+    ensure_defaults()
     run_demo(host=host, port=port, every=every or get_settings().demo_order_interval_seconds,
-             duration=duration, console=out)
+             duration=duration, console=out, seed=seed)
 
 
 @users.command("create")

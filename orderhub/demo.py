@@ -17,16 +17,34 @@ from typing import Any
 import httpx
 import uvicorn
 from rich.console import Console
+from sqlalchemy.orm import Session
 
 from orderhub.api.app import create_app
 from orderhub.core import auth, worker
 from orderhub.core.actor import Actor
 from orderhub.core.db import unit_of_work
+from orderhub.inventory.catalog import warehouses
+from orderhub.inventory.demo import HOT_SKU, seed_demo_stock
+from orderhub.inventory.service import receive
+from orderhub.routing.demo import seed_demo_rules
 from orderhub.sim.own_store import OwnStore
 
 DEMO = Actor.system("demo")
 DEMO_USER = "demo"
 SIM_KEY_NAME = "demo-own-store"
+
+
+def seed_demo(session: Session) -> None:
+    """Three warehouses with stock (one hot SKU that runs out), and region rules. Idempotent."""
+    seed_demo_stock(session, actor=DEMO)
+    seed_demo_rules(session, actor=DEMO)
+
+
+def restock_hot_sku(session: Session) -> None:
+    """The hot SKU's transfer arrives at Hangzhou: waiting orders get their stock by themselves."""
+    hangzhou = next(w for w in warehouses(session) if w.code == "HZ")
+    receive(session, sku=HOT_SKU, warehouse_id=hangzhou.id, quantity=6, actor=DEMO,
+            reason="demo restock")
 
 
 def demo_credentials() -> tuple[str, str]:
@@ -52,12 +70,18 @@ class StoreFeed:
         self.store = OwnStore(seed=seed)
         self.rng = random.Random(seed)
         self.recent: deque[dict[str, Any]] = deque(maxlen=30)
+        self.steps = 0
         self.console = console
 
     def step(self) -> None:
         roll = self.rng.random()
         unpaid = [o for o in self.recent if o["status"] == "pending_payment"]
-        if roll < 0.15 and unpaid:
+        self.steps += 1
+        if self.steps % 25 == 0:
+            with unit_of_work() as session:
+                restock_hot_sku(session)
+            self.console.print(f"[cyan]{'到货 restock':<12}[/]{HOT_SKU} +6 @ HZ")
+        elif roll < 0.15 and unpaid:
             order = unpaid[0]
             order |= {"status": "paid", "paid_at": self.store.new_order()["created_at"]}
             self._send(order, "付款 paid")
@@ -88,14 +112,17 @@ class StoreFeed:
             self.console.print(f"[red]{what}: {resp.status_code} {resp.text[:200]}[/]")
 
 
-def run_demo(*, host: str, port: int, every: float, duration: float | None, console: Console) -> None:
+def run_demo(*, host: str, port: int, every: float, duration: float | None, console: Console,
+             seed: int | None = None) -> None:
+    with unit_of_work() as session:
+        seed_demo(session)
     password, key = demo_credentials()
     server = uvicorn.Server(uvicorn.Config(create_app(), host=host, port=port, log_level="warning"))
     stop = threading.Event()
     base_url = f"http://{host}:{port}"
     threads = [
         threading.Thread(target=worker.run, kwargs={"stop": stop, "name": "demo-worker"}, daemon=True),
-        threading.Thread(target=_feed, args=(base_url, key, every, stop, console), daemon=True),
+        threading.Thread(target=_feed, args=(base_url, key, every, stop, console, seed), daemon=True),
     ]
     if duration:
         threads.append(threading.Thread(target=_stop_after, args=(duration, server, stop), daemon=True))
@@ -103,7 +130,9 @@ def run_demo(*, host: str, port: int, every: float, duration: float | None, cons
     console.print(f"Console: [bold]{base_url}/orders[/]   user [bold]{DEMO_USER}[/]  "
                   f"password [bold]{password}[/]")
     console.print(f"API:     {base_url}/api/v1/docs   (simulator key: {key[:12]}…)")
-    console.print("A simulated own store sends orders every few seconds. Ctrl-C stops.\n")
+    console.print("A simulated own store sends orders (some of them odd) every few seconds; rules hold")
+    console.print("the odd ones, stock is reserved in the best of three warehouses, and the hot SKU")
+    console.print("runs out and is restocked now and then. Ctrl-C stops.\n")
     for thread in threads:
         thread.start()
     try:
@@ -112,8 +141,9 @@ def run_demo(*, host: str, port: int, every: float, duration: float | None, cons
         stop.set()
 
 
-def _feed(base_url: str, key: str, every: float, stop: threading.Event, console: Console) -> None:
-    feed = StoreFeed(base_url, key, console)
+def _feed(base_url: str, key: str, every: float, stop: threading.Event, console: Console,
+          seed: int | None) -> None:
+    feed = StoreFeed(base_url, key, console, seed=seed)
     _wait_until_up(feed.client, stop)
     while not stop.is_set():
         try:

@@ -12,6 +12,7 @@ from fastapi import Depends, Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from orderhub import pipeline
 from orderhub.api import metrics
 from orderhub.api.body import quarantined_on_refusal
 from orderhub.api.deps import requires
@@ -129,7 +130,7 @@ def resolve_hold(order_no: OrderNo, hold_id: int,
 
 
 def _received(session: Session, data: OrderIn, raw: Any, actor: Actor) -> Reply:
-    received = service.receive_order(session, data=data, raw=raw, source="api", actor=actor)
+    received = pipeline.receive(session, data=data, raw=raw, source="api", actor=actor)
     body = _detail(session, received.order, actor) | {"changes": received.changes,
                                                        "stale": received.stale}
     return Reply(201 if received.created else 200, body)

@@ -191,7 +191,9 @@ def full_address(order: Order) -> str:
 
 
 def _receiver(order: Order, areas: dict) -> ReceiverCtx:
-    parsed = parse_address(order.receiver_detail, province=order.receiver_province,
+    # The pipeline may have moved 街道/镇 into receiver_street: parse the whole written address.
+    parsed = parse_address(order.receiver_street + order.receiver_detail,
+                           province=order.receiver_province,
                            city=order.receiver_city, district=order.receiver_district)
     phone = classify_phone(order.receiver_phone)
     address = AddressCtx(province=parsed.province, city=parsed.city, district=parsed.district,

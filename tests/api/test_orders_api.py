@@ -19,7 +19,8 @@ def test_new_order_is_201_and_the_same_order_again_is_200(api: Api) -> None:
     created = first.json()
     assert created["status"] == "paid" and created["total"] == "379.00"
     assert created["receiver"]["province"] == "浙江省" and created["buyer"]["nick"] == "小鹿"
-    assert [e["topic"] for e in created["events"]] == ["order.created"]
+    # No warehouse is set up in this test database: routing hands the order to a person.
+    assert [e["topic"] for e in created["events"]] == ["order.created", "order.routing_manual"]
 
     again = copy.deepcopy(payload)
     again["buyer_remark"] = "改成工作日送"
@@ -37,8 +38,8 @@ def test_detail_has_lines_holds_events_and_audit(api: Api) -> None:
     assert detail["lines"][0] | {"unit_price": "399.00", "discount": "20.00", "quantity": 1} \
         == detail["lines"][0]
     assert detail["lines"][0]["platform_sku"] == "YD-2026-BLK-M"
-    assert [e["topic"] for e in detail["events"]] == ["order.created"]
-    assert [a["action"] for a in detail["audit"]] == ["order.created"]
+    assert [e["topic"] for e in detail["events"]] == ["order.created", "order.routing_manual"]
+    assert [a["action"] for a in detail["audit"]] == ["order.created", "routing.decided"]
     assert detail["audit"][0]["actor"] == {"kind": "api_key", "name": "admin-key",
                                            "id": detail["audit"][0]["actor"]["id"]}
     assert detail["all_holds"] == []
