@@ -1,21 +1,28 @@
-"""Rule evaluation cost: the default pack plus extra rules (50 enabled) on one order.
+"""Rule evaluation cost: `rules.service.evaluate` end to end on one order.
 
     python bench/rules_bench.py                       # SQLite in a temporary directory
-    python bench/rules_bench.py --db postgresql://postgres@127.0.0.1:5432/oh_rules_bench
+    python bench/rules_bench.py --db postgresql://postgres@127.0.0.1:5432/oh_rules2
+    python bench/rules_bench.py --profile             # cProfile of the 50-rule, quiet case
 
-Three figures, each as median / p99 over --runs repetitions:
+Four cases, each as median / p99 over --runs repetitions, with the SQL statements one
+evaluation sends:
 
-  match      the 50 compiled conditions against one prebuilt context (pure rule-engine work)
-  context    building that context: SKU facts, address parse, phone, and the history queries
-             the enabled rules reference
-  evaluate   rules.service.evaluate end to end on a fresh order (context + match + firings +
-             actions: holds, tags, events), inside a transaction rolled back after each run
+  pack, quiet      the default pack only (18 rules), on an order none of them matches
+  pack, firing     the default pack only, on an order three rules match (hold, tag, approval)
+  50 rules, quiet  the pack plus seller-style rules up to 50 on order.created, nothing matches
+  50 rules, firing the same 50 rules, on the order some of them match
+
+Each run evaluates a fresh order (placed before the clock starts) inside a transaction rolled
+back afterwards; 2000 earlier orders (50 buyer accounts, 300 addresses, each used by one account)
+give the history queries something to walk.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -33,20 +40,31 @@ EXTRA_CONDITIONS = [
     '"vip{n}" in order.tags', 'order.minutes_since_paid > {n}000 and order.status == "paid"',
     'receiver.parsed.confidence < 0.{n} and receiver.phone_kind != "mobile"',
 ]
+# A remark that the default pack's remark rule, one "加急" extra rule and nothing else matches,
+# plus a high total (the high-value approval rule): three to four rules fire.
+FIRING = {"buyer_remark": "加急3 请改地址", "price": "9999.00"}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", help="database URL (default: SQLite in a temporary directory)")
-    parser.add_argument("--runs", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--rules", type=int, default=50, help="enabled rules in total")
+    parser.add_argument("--profile", action="store_true", help="cProfile the 50-rule quiet case")
     args = parser.parse_args()
     url = args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='orderhub-rules-bench-')) / 'b.db'}"
     os.environ["ORDERHUB_DATABASE_URL"] = url
     os.environ.setdefault("ORDERHUB_DATA_DIR", tempfile.mkdtemp(prefix="orderhub-rules-bench-"))
 
+    from sqlalchemy import event
     from sqlalchemy.orm import Session
 
+    from orderhub.core import clock
     from orderhub.core.actor import Actor
     from orderhub.core.db import get_engine
     from orderhub.core.ids import order_numbers
@@ -54,84 +72,107 @@ def main() -> int:
     from orderhub.inventory.masterdata import upsert_sku
     from orderhub.orders.schemas import OrderIn
     from orderhub.orders.service import create_shop, receive_order
-    from orderhub.rules import context
-    from orderhub.rules.editing import create_rule
-    from orderhub.rules.pack import DEFAULT_RULES, install_default_pack
+    from orderhub.rules.editing import create_rule, set_enabled
+    from orderhub.rules.pack import install_default_pack
     from orderhub.rules.service import evaluate, rules_for
+
     from orderhub.schema import migrate
 
     actor = Actor.system("bench")
     migrate(url)
     engine = get_engine()
     order_numbers(engine, get_settings().timezone).prime()
+    statements = [0]
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(*_a: object) -> None:
+        statements[0] += 1
+
     with Session(engine) as session:
         install_default_pack(session, actor=actor)
-        on_created = sum("order.created" in r["triggers"] for r in DEFAULT_RULES)
-        for n in range(args.rules - on_created):  # so that `args.rules` run on order.created
+        pack_size = len(rules_for(session, "order.created"))
+        extra = []
+        for n in range(args.rules - pack_size):  # so that `args.rules` run on order.created
             condition = EXTRA_CONDITIONS[n % len(EXTRA_CONDITIONS)].format(n=n % 9 + 1)
-            create_rule(session, actor=actor, data={
+            extra.append(create_rule(session, actor=actor, data={
                 "key": f"bench-{n}", "name": f"bench {n}", "condition": condition,
                 "triggers": ["order.created", "order.paid"], "priority": n,
-                "actions": [{"type": "tag", "tag": f"b{n}"}]})
+                "actions": [{"type": "tag", "tag": f"b{n}"}]}).id)
         upsert_sku(session, code="BENCH-1", name="羽绒服", actor=actor)
         upsert_sku(session, code="BENCH-1", category="服装", actor=actor)
         create_shop(session, name="own-store", channel="webhook", actor=actor)
         session.commit()
 
-    def payload(n: int) -> dict:
-        from orderhub.core import clock
+    def payload(n: int, *, remark: str = "", price: str = "399.00") -> dict:
         return {"shop": "own-store", "platform_order_id": f"B-{n}", "status": "paid",
                 "created_at": clock.now().isoformat(), "paid_at": clock.now().isoformat(),
                 "buyer": {"id": f"u-{n % 50}", "nick": "x"},
                 "receiver": {"name": f"张{n % 7}", "phone": f"1380013{n % 10000:04d}",
                              "province": "浙江省", "city": "杭州市", "district": "西湖区",
-                             "address": "文三路90号东部软件园3号楼"},
-                "buyer_remark": "", "currency": "CNY",
+                             "address": f"文三路{n % 300}号东部软件园3号楼"},
+                "buyer_remark": remark, "currency": "CNY",
                 "lines": [{"platform_sku": "P1", "sku": "BENCH-1", "title": "羽绒服", "quantity": 1,
-                           "unit_price": "399.00"}], "total": "399.00"}
+                           "unit_price": price}], "total": price}
 
-    # Some history for the history queries to walk.
-    with Session(engine) as session:
+    with Session(engine) as session:  # some history for the history queries to walk
         for n in range(2000):
             data = payload(n)
             receive_order(session, data=OrderIn.model_validate(data), raw=data, source="bench",
                           actor=actor)
         session.commit()
 
-    match_ms, context_ms, evaluate_ms = [], [], []
-    with Session(engine) as session:
-        loaded = rules_for(session, "order.created")
-        assert len(loaded) == args.rules, len(loaded)
-        wanted = frozenset().union(*(item.compiled.history_fields for item in loaded))
-        data = payload(999_999)
-        order = receive_order(session, data=OrderIn.model_validate(data), raw=data,
-                              source="bench", actor=actor).order
-        session.flush()
-        for _ in range(args.runs):
-            started = time.perf_counter()
-            ctx = context.build(session, order, trigger="order.created", history_fields=wanted)
-            context_ms.append((time.perf_counter() - started) * 1000)
-            started = time.perf_counter()
-            for item in loaded:
-                item.compiled.matches(ctx)
-            match_ms.append((time.perf_counter() - started) * 1000)
-        session.rollback()
-        for n in range(args.runs):
-            data = payload(1_000_000 + n)
-            order = receive_order(session, data=OrderIn.model_validate(data), raw=data,
-                                  source="bench", actor=actor).order
-            started = time.perf_counter()
-            evaluate(session, order=order, trigger="order.created", actor=actor)
-            evaluate_ms.append((time.perf_counter() - started) * 1000)
-            session.rollback()
+    serial = [1_000_000]
 
-    print(f"database: {engine.dialect.name}; rules enabled for order.created: {len(loaded)}; "
-          f"history fields queried: {sorted(wanted)}; runs: {args.runs}")
-    for name, values in ((f"match ({len(loaded)} conditions)", match_ms), ("context build", context_ms),
-                         ("evaluate end to end", evaluate_ms)):
-        values.sort()
-        p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
-        print(f"{name:24s} median {statistics.median(values):7.3f} ms   p99 {p99:7.3f} ms")
+    def run(firing: bool, runs: int, profiler: cProfile.Profile | None = None):
+        times, counts, fired = [], [], []
+        with Session(engine) as session:
+            for _ in range(runs):
+                serial[0] += 1
+                data = payload(serial[0], **({"remark": FIRING["buyer_remark"],
+                                              "price": FIRING["price"]} if firing else {}))
+                order = receive_order(session, data=OrderIn.model_validate(data), raw=data,
+                                      source="bench", actor=actor).order
+                session.flush()
+                before = statements[0]
+                if profiler:
+                    profiler.enable()
+                started = time.perf_counter()
+                result = evaluate(session, order=order, trigger="order.created", actor=actor)
+                times.append((time.perf_counter() - started) * 1000)
+                if profiler:
+                    profiler.disable()
+                counts.append(statements[0] - before)
+                fired.append(len(result))
+                session.rollback()
+        return times, counts, fired
+
+    def report(label: str, firing: bool) -> None:
+        run(firing, 20)  # warm: rule set cache, compiled statements, connection
+        times, counts, fired = run(firing, args.runs)
+        print(f"{label:22s} median {statistics.median(times):7.3f} ms   "
+              f"p99 {percentile(times, 0.99):7.3f} ms   SQL statements {statistics.median(counts):g}"
+              f"   rules fired {statistics.median(fired):g}")
+
+    print(f"database: {engine.dialect.name}; runs: {args.runs}; "
+          f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    with Session(engine) as session:  # the default pack alone: extra rules disabled
+        for rule_id in extra:
+            set_enabled(session, rule_id=rule_id, enabled=False, actor=actor)
+        session.commit()
+        assert len(rules_for(session, "order.created")) == pack_size
+    report(f"pack ({pack_size}), quiet", False)
+    report(f"pack ({pack_size}), firing", True)
+    with Session(engine) as session:
+        for rule_id in extra:
+            set_enabled(session, rule_id=rule_id, enabled=True, actor=actor)
+        session.commit()
+        total = len(rules_for(session, "order.created"))
+    report(f"{total} rules, quiet", False)
+    report(f"{total} rules, firing", True)
+    if args.profile:
+        profiler = cProfile.Profile()
+        run(False, args.runs, profiler)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
     return 0
 
 

@@ -130,8 +130,8 @@ def run_demo(*, host: str, port: int, every: float, duration: float | None, cons
     console.print(f"Console: [bold]{base_url}/orders[/]   user [bold]{DEMO_USER}[/]  "
                   f"password [bold]{password}[/]")
     console.print(f"API:     {base_url}/api/v1/docs   (simulator key: {key[:12]}…)")
-    console.print("A simulated own store sends orders (some of them odd) every few seconds; rules hold")
-    console.print("the odd ones, stock is reserved in the best of three warehouses, and the hot SKU")
+    console.print("A simulated own store sends orders (some odd) every few seconds. Rules hold")
+    console.print("the odd ones; stock is reserved in the best of three warehouses; the hot SKU")
     console.print("runs out and is restocked now and then. Ctrl-C stops.\n")
     for thread in threads:
         thread.start()

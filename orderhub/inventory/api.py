@@ -17,15 +17,17 @@ from orderhub.api.openapi import WRITE_RESPONSES, api_router, json_body
 from orderhub.api.writes import Write, writer
 from orderhub.core.actor import Actor
 from orderhub.core.db import unit_of_work
-from orderhub.inventory import board, replenishment, service, stocktake
+from orderhub.inventory import board, replenishment, sellable, service, stocktake, transfers
 from orderhub.inventory.models import Sku, Stocktake, Warehouse
 from orderhub.inventory.schemas import (
+    ChannelRuleIn,
     CountsIn,
     DecisionIn,
     ReceiveIn,
     SetLevelIn,
     SkuIn,
     StocktakeIn,
+    TransferIn,
     WarehouseIn,
 )
 
@@ -33,7 +35,10 @@ skus_router = api_router("/skus", tags=["inventory"])
 warehouses_router = api_router("/warehouses", tags=["inventory"])
 stock_router = api_router("/stock", tags=["inventory"])
 stocktakes_router = api_router("/stocktakes", tags=["inventory"])
-routers = (skus_router, warehouses_router, stock_router, stocktakes_router)
+transfers_router = api_router("/transfers", tags=["inventory"])
+channel_router = api_router("/channel-stock", tags=["inventory"])
+routers = (skus_router, warehouses_router, stock_router, stocktakes_router, transfers_router,
+           channel_router)
 
 
 def sku_dict(sku: Sku, parts: list[tuple[str, int]] | None = None) -> dict[str, Any]:
@@ -249,3 +254,99 @@ def reject_stocktake(stocktake_id: int,
                      write: Annotated[Write, Depends(writer("stocktake.approve"))]) -> JSONResponse:
     """Send the count back with a comment; nothing is posted."""
     return _decision(stocktake_id, write, "reject")
+
+
+def transfer_dict(row: transfers.TransferRow) -> dict[str, Any]:
+    return {k: _iso(v) for k, v in asdict(row).items()}
+
+
+@transfers_router.get("")
+def list_transfers(actor: Annotated[Actor, Depends(requires("inventory.read"))],
+                   status: Literal["open", "requested", "shipped", "received", "cancelled"] | None = None,
+                   limit: Annotated[int, Query(ge=1, le=500)] = 100) -> JSONResponse:
+    """Transfer requests, newest first; `open` = requested or shipped."""
+    with unit_of_work() as session:
+        rows = transfers.listing(session, status=status or "", limit=limit)
+        return JSONResponse({"items": [transfer_dict(r) for r in rows]})
+
+
+@transfers_router.get("/{transfer_id}")
+def get_transfer(transfer_id: int,
+                 actor: Annotated[Actor, Depends(requires("inventory.read"))]) -> JSONResponse:
+    with unit_of_work() as session:
+        return JSONResponse(transfer_dict(transfers.row(session, transfer_id)))
+
+
+@transfers_router.post("", status_code=201, openapi_extra=json_body(TransferIn),
+                       responses=WRITE_RESPONSES)
+def request_transfer(write: Annotated[Write, Depends(writer("inventory.manage"))]) -> JSONResponse:
+    """Request a transfer between warehouses (code or id) with the expected arrival."""
+    body = write.parse(TransferIn)
+    with unit_of_work() as session:
+        def run() -> Reply:
+            req = transfers.request_transfer(session, actor=write.actor, **body.model_dump())
+            return Reply(201, transfer_dict(transfers.row(session, req.id)))
+        return write.answer(session, run)
+
+
+def _transfer_step(transfer_id: int, write: Write, step: Any) -> JSONResponse:
+    with unit_of_work() as session:
+        def run() -> Reply:
+            step(session, transfer_id=transfer_id, actor=write.actor)
+            return Reply(200, transfer_dict(transfers.row(session, transfer_id)))
+        return write.answer(session, run)
+
+
+@transfers_router.post("/{transfer_id}/ship", responses=WRITE_RESPONSES)
+def ship_transfer(transfer_id: int,
+                  write: Annotated[Write, Depends(writer("inventory.manage"))]) -> JSONResponse:
+    """The goods left: source on hand drops, destination in transit grows (409 if too few)."""
+    return _transfer_step(transfer_id, write, transfers.ship)
+
+
+@transfers_router.post("/{transfer_id}/receive", responses=WRITE_RESPONSES)
+def receive_transfer(transfer_id: int,
+                     write: Annotated[Write, Depends(writer("inventory.manage"))]) -> JSONResponse:
+    """The goods arrived: destination in transit becomes on hand; backorders re-run."""
+    return _transfer_step(transfer_id, write, transfers.receive)
+
+
+@transfers_router.post("/{transfer_id}/cancel", responses=WRITE_RESPONSES)
+def cancel_transfer(transfer_id: int,
+                    write: Annotated[Write, Depends(writer("inventory.manage"))]) -> JSONResponse:
+    """Withdraw a request that has not shipped."""
+    return _transfer_step(transfer_id, write, transfers.cancel)
+
+
+def rule_dict(rule: Any) -> dict[str, Any]:
+    return {"shop": rule.shop, "warehouse_codes": rule.warehouse_codes, "share_pct": rule.share_pct,
+            "use_safety_stock": rule.use_safety_stock, "active": rule.active}
+
+
+@channel_router.get("")
+def list_channel_rules(actor: Annotated[Actor, Depends(requires("inventory.read"))]) -> JSONResponse:
+    """Per shop: which warehouses feed its sellable stock, the share, whether safety is held back."""
+    with unit_of_work() as session:
+        return JSONResponse({"items": [rule_dict(r) for r in sellable.channel_rules(session)]})
+
+
+@channel_router.post("", openapi_extra=json_body(ChannelRuleIn), responses=WRITE_RESPONSES)
+def put_channel_rule(write: Annotated[Write, Depends(writer("inventory.manage"))]) -> JSONResponse:
+    """Create or replace a shop's rule; the next sweep recomputes and pushes its figures."""
+    body = write.parse(ChannelRuleIn)
+    with unit_of_work() as session:
+        def run() -> Reply:
+            rule = sellable.upsert_channel_rule(session, actor=write.actor, **body.model_dump())
+            return Reply(200, rule_dict(rule))
+        return write.answer(session, run)
+
+
+@channel_router.get("/{shop}")
+def shop_sellable(shop: str, actor: Annotated[Actor, Depends(requires("inventory.read"))],
+                  sku: Annotated[list[str] | None, Query(max_length=500)] = None) -> JSONResponse:
+    """The shop's rule and its current sellable figure per SKU (all active SKUs, or `sku=`)."""
+    with unit_of_work() as session:
+        rule = sellable.channel_rule(session, shop)
+        ids = None if not sku else [service.find_sku(session, c).id for c in sku]
+        return JSONResponse(rule_dict(rule) | {"sellable": sellable.sellable(session, shop=shop,
+                                                                             sku_ids=ids)})

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from orderhub.core import audit, clock
 from orderhub.core.actor import Actor
-from orderhub.core.errors import InvalidInput
+from orderhub.core.errors import InvalidInput, NotFound
 from orderhub.inventory.errors import UnknownSku
 from orderhub.inventory.models import BundleComponent, Sku, Warehouse
 from orderhub.inventory.provinces import PROVINCES
@@ -179,3 +179,62 @@ def upsert_warehouse(session: Session, *, code: str, actor: Actor,
         audit.record(session, actor=actor, entity_type="warehouse", entity_id=code,
                      action="warehouse.updated", before=b, after=a)
     return wh, False
+
+
+def clear_bundle(session: Session, *, code: str, actor: Actor) -> None:
+    """Make `code` a plain SKU again (its components are removed)."""
+    bundle = session.scalar(select(Sku).where(Sku.code == code))
+    if bundle is None:
+        raise UnknownSku(f"unknown SKU {code!r}", details={"sku": code})
+    gone = session.execute(delete(BundleComponent).where(BundleComponent.bundle_sku_id == bundle.id))
+    session.flush()
+    if gone.rowcount:
+        audit.record(session, actor=actor, entity_type="sku", entity_id=code,
+                     action="sku.bundle_cleared", after={"components": []})
+
+
+def bundle_parts(session: Session, sku_id: int) -> list[tuple[str, int]]:
+    """The bundle's components [(code, ratio)] by code; empty for a plain SKU."""
+    stmt = (select(Sku.code, BundleComponent.ratio)
+            .join(Sku, Sku.id == BundleComponent.component_sku_id)
+            .where(BundleComponent.bundle_sku_id == sku_id).order_by(Sku.code))
+    return [(c, r) for c, r in session.execute(stmt)]
+
+
+def search_skus(session: Session, *, q: str = "", limit: int = 50,
+                offset: int = 0) -> tuple[list[Sku], bool]:
+    """SKUs by code whose code, name or category contains `q`; (page, more after it)."""
+    stmt = select(Sku).order_by(Sku.code)
+    if q:
+        stmt = stmt.where(Sku.code.contains(q, autoescape=True) | Sku.name.contains(q, autoescape=True)
+                          | Sku.category.contains(q, autoescape=True))
+    rows = list(session.scalars(stmt.offset(offset).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
+
+
+def bundle_ids(session: Session, sku_ids: list[int]) -> set[int]:
+    return set(session.scalars(select(BundleComponent.bundle_sku_id)
+                               .where(BundleComponent.bundle_sku_id.in_(sku_ids)).distinct()))
+
+
+def get_sku(session: Session, sku_id: int) -> Sku:
+    sku = session.get(Sku, sku_id)
+    if sku is None:
+        raise NotFound(f"no SKU #{sku_id}", details={"id": sku_id})
+    return sku
+
+
+def get_warehouse(session: Session, warehouse_id: int) -> Warehouse:
+    wh = session.get(Warehouse, warehouse_id)
+    if wh is None:
+        raise NotFound(f"no warehouse #{warehouse_id}", details={"id": warehouse_id})
+    return wh
+
+
+def all_warehouses(session: Session) -> list[Warehouse]:
+    """Active and inactive, by code (the console's list; routing uses catalog.warehouses)."""
+    return list(session.scalars(select(Warehouse).order_by(Warehouse.code)))
+
+
+def sku_by_code(session: Session, code: str) -> Sku | None:
+    return session.scalar(select(Sku).where(Sku.code == code.strip()))

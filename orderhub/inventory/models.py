@@ -183,6 +183,8 @@ class ChannelStockRule(Base):
     shop: Mapped[str] = mapped_column(String(80), unique=True)
     warehouse_codes: Mapped[list[str]] = mapped_column(JSONType, default=list)  # empty = all
     share_pct: Mapped[int] = mapped_column(Integer, default=100)
+    # Whether the warehouses' safety stock is held back from this channel (the usual case).
+    use_safety_stock: Mapped[bool] = mapped_column(default=True)
     active: Mapped[bool] = mapped_column(default=True)
 
 
@@ -205,3 +207,30 @@ class InventoryMark(Base):
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     at: Mapped[datetime] = mapped_column()
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+TRANSFER_STATUSES = ("requested", "shipped", "received", "cancelled")
+
+
+class TransferRequest(Base):
+    """Moving stock between warehouses: requested -> shipped (source on hand leaves, the
+    destination counts it in transit until the expected date) -> received (on hand there);
+    a request not yet shipped can be cancelled."""
+
+    __tablename__ = "transfer_requests"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),
+                      CheckConstraint("from_warehouse_id <> to_warehouse_id", name="two_warehouses"),
+                      Index("ix_transfer_requests_status", "status", "id"))
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    from_warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
+    to_warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    expected_at: Mapped[datetime] = mapped_column()
+    status: Mapped[str] = mapped_column(String(12), default="requested")
+    note: Mapped[str] = mapped_column(String(200), default="")
+    requested_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    shipped_at: Mapped[datetime | None] = mapped_column()
+    received_at: Mapped[datetime | None] = mapped_column()
+    cancelled_at: Mapped[datetime | None] = mapped_column()

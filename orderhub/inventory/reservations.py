@@ -87,31 +87,34 @@ SELECT u.on_hand, u.reserved, u.safety_stock, (SELECT id FROM r), (SELECT id FRO
 # here?" check, the conditional UPDATE and both inserts in a single round trip. It acts only when
 # the line is one stock row (`rows` = 1: a plain SKU, or a bundle of one component); otherwise it
 # changes nothing and the general path runs.
-_PG_ONE_LINE = text("""
+# Sent through the DB-API cursor of the session's connection (same transaction): for this one
+# statement SQLAlchemy's execute/result machinery cost more client CPU than the rest of the
+# reservation (measured ~0.15 ms of ~0.55 ms), and client CPU is what 16 clients on 2 cores share.
+_PG_ONE_LINE_SQL = """
 WITH need AS (
-    SELECT coalesce(bc.component_sku_id, s.id) AS sku_id, :q * coalesce(bc.ratio, 1) AS q
+    SELECT coalesce(bc.component_sku_id, s.id) AS sku_id, %(q)s * coalesce(bc.ratio, 1) AS q
     FROM skus s LEFT JOIN bundle_components bc ON bc.bundle_sku_id = s.id
-    WHERE s.code = :code),
+    WHERE s.code = %(code)s),
 state AS (
     SELECT (SELECT count(*) FROM need) AS rows,
-           EXISTS (SELECT 1 FROM reservations WHERE order_id = :o AND warehouse_id = :w
+           EXISTS (SELECT 1 FROM reservations WHERE order_id = %(o)s AND warehouse_id = %(w)s
                    AND status = 'active') AS already),
 u AS (
     UPDATE stock_levels sl SET reserved = sl.reserved + need.q
     FROM need, state
     WHERE state.rows = 1 AND NOT state.already
-      AND sl.sku_id = need.sku_id AND sl.warehouse_id = :w AND sl.on_hand - sl.reserved >= need.q
+      AND sl.sku_id = need.sku_id AND sl.warehouse_id = %(w)s AND sl.on_hand - sl.reserved >= need.q
     RETURNING sl.sku_id, sl.warehouse_id, sl.on_hand, sl.reserved, sl.safety_stock, need.q),
 r AS (
     INSERT INTO reservations (order_id, warehouse_id, sku_id, quantity, status, expires_at, created_at)
-    SELECT :o, warehouse_id, sku_id, q, 'active', :exp, :now FROM u),
+    SELECT %(o)s, warehouse_id, sku_id, q, 'active', %(exp)s::timestamptz, %(now)s::timestamptz FROM u),
 m AS (
     INSERT INTO stock_movements (at, sku_id, warehouse_id, kind, on_hand_delta, reserved_delta,
                                  in_transit_delta, order_id, reason, actor_kind, actor_name)
-    SELECT :now, sku_id, warehouse_id, 'reserve', 0, q, 0, :o, '', :ak, :an FROM u)
+    SELECT %(now)s::timestamptz, sku_id, warehouse_id, 'reserve', 0, q, 0, %(o)s, '', %(ak)s, %(an)s FROM u)
 SELECT state.rows, state.already, u.sku_id, u.on_hand, u.reserved, u.safety_stock, u.q
 FROM state LEFT JOIN u ON true
-""").bindparams(bindparam("exp", type_=UTCDateTime()), bindparam("now", type_=UTCDateTime()))
+"""
 _INSERT_RES = insert(RES).returning(RES.c.id)
 _INSERT_MOVES = insert(MOVES).returning(MOVES.c.id)
 _TAKE = (update(LEVELS)
@@ -207,10 +210,16 @@ def _reserve_one_line_pg(session: Session, order_id: int, warehouse_id: int, lin
     code, quantity = line
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
         return None
-    row = session.connection().execute(_PG_ONE_LINE, {
-        "code": code, "q": quantity, "o": order_id, "w": warehouse_id, "exp": expires_at,
-        "now": clock.now(), "ak": actor.kind, "an": actor.name[:200]}).one()
-    rows, already, sku_id, on_hand, reserved, safety, q = row
+    if expires_at is not None and expires_at.tzinfo is None:
+        raise ValueError("naive datetime given to the database; use orderhub.core.clock")
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(_PG_ONE_LINE_SQL, {
+            "code": code, "q": quantity, "o": order_id, "w": warehouse_id, "exp": expires_at,
+            "now": clock.now(), "ak": actor.kind, "an": actor.name[:200]})
+        rows, already, sku_id, on_hand, reserved, safety, q = cursor.fetchone()
+    finally:
+        cursor.close()
     if rows != 1:
         return None
     if already:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -78,3 +78,24 @@ class CountsIn(Strict):
 
 class DecisionIn(Strict):
     comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+
+
+WarehouseRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+
+
+class TransferIn(Strict):
+    sku: Code
+    from_warehouse: WarehouseRef
+    to_warehouse: WarehouseRef
+    quantity: int = Field(gt=0, le=10_000_000)
+    expected_at: AwareDatetime = Field(description="Expected arrival at the destination.")
+    note: Text = ""
+
+
+class ChannelRuleIn(Strict):
+    shop: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+    warehouse_codes: list[WarehouseRef] = Field(default_factory=list, max_length=100,
+                                                description="Empty = every active warehouse.")
+    share_pct: int = Field(default=100, ge=0, le=100)
+    use_safety_stock: bool = Field(default=True, description="Hold the safety stock back.")
+    active: bool = True

@@ -36,7 +36,9 @@ OVERLAP = timedelta(seconds=120)
 
 
 def upsert_channel_rule(session: Session, *, shop: str, warehouse_codes: list[str], share_pct: int,
-                        actor: Actor, only_if_missing: bool = False) -> ChannelStockRule:
+                        actor: Actor, use_safety_stock: bool = True, active: bool = True,
+                        only_if_missing: bool = False) -> ChannelStockRule:
+    """Create or replace the shop's rule (warehouse codes: empty = every active warehouse)."""
     shop = (shop or "").strip()
     if not shop or len(shop) > 80:
         raise InvalidInput("a shop name is 1 to 80 characters", details={"field": "shop"})
@@ -49,19 +51,26 @@ def upsert_channel_rule(session: Session, *, shop: str, warehouse_codes: list[st
     rule = session.scalar(select(ChannelStockRule).where(ChannelStockRule.shop == shop))
     if rule is not None and only_if_missing:
         return rule
-    before = None if rule is None else {"warehouse_codes": rule.warehouse_codes,
-                                        "share_pct": rule.share_pct}
+    for name, flag in (("use_safety_stock", use_safety_stock), ("active", active)):
+        if not isinstance(flag, bool):
+            raise InvalidInput(f"{name} must be true or false", details={"field": name})
+    before = None if rule is None else _rule_dict(rule)
     if rule is None:
-        rule = ChannelStockRule(shop=shop, active=True)
+        rule = ChannelStockRule(shop=shop)
         session.add(rule)
     rule.warehouse_codes, rule.share_pct = sorted(set(warehouse_codes)), share_pct
+    rule.use_safety_stock, rule.active = use_safety_stock, active
     session.flush()
     audit.record(session, actor=actor, entity_type="channel_stock", entity_id=shop,
-                 action="channel_stock.rule_set", before=before,
-                 after={"warehouse_codes": rule.warehouse_codes, "share_pct": share_pct})
+                 action="channel_stock.rule_set", before=before, after=_rule_dict(rule))
     # The next sweep recomputes every SKU for every shop.
     session.execute(delete(InventoryMark).where(InventoryMark.name == SWEEP_MARK))
     return rule
+
+
+def _rule_dict(rule: ChannelStockRule) -> dict[str, Any]:
+    return {"warehouse_codes": list(rule.warehouse_codes), "share_pct": rule.share_pct,
+            "use_safety_stock": rule.use_safety_stock, "active": rule.active}
 
 
 def _warehouse_ids(session: Session, rule: ChannelStockRule | None) -> list[int]:
@@ -76,7 +85,7 @@ def sellable(session: Session, *, shop: str, sku_ids: list[int] | None = None) -
     rule = session.scalar(select(ChannelStockRule).where(ChannelStockRule.shop == shop))
     share = 100 if rule is None else rule.share_pct
     wh_ids = _warehouse_ids(session, rule)
-    pools = _pools(session, wh_ids)
+    pools = _pools(session, wh_ids, safety=rule is None or rule.use_safety_stock)
     parts = defaultdict(list)
     for bundle_id, part_id, ratio in session.execute(
             select(BundleComponent.bundle_sku_id, BundleComponent.component_sku_id, BundleComponent.ratio)):
@@ -94,11 +103,12 @@ def sellable(session: Session, *, shop: str, sku_ids: list[int] | None = None) -
     return out
 
 
-def _pools(session: Session, wh_ids: list[int]) -> dict[int, int]:
+def _pools(session: Session, wh_ids: list[int], *, safety: bool = True) -> dict[int, int]:
     if not wh_ids:
         return {}
+    held_back = StockLevel.safety_stock if safety else 0
     stmt = (select(StockLevel.sku_id,
-                   func.sum(StockLevel.on_hand - StockLevel.reserved - StockLevel.safety_stock))
+                   func.sum(StockLevel.on_hand - StockLevel.reserved - held_back))
             .where(StockLevel.warehouse_id.in_(wh_ids)).group_by(StockLevel.sku_id))
     return {int(s): max(int(v or 0), 0) for s, v in session.execute(stmt)}
 
@@ -175,3 +185,20 @@ def snapshot_rows(session: Session, shop: str) -> list[dict[str, Any]]:
             .join(Sku, Sku.id == SellableSnapshot.sku_id).where(SellableSnapshot.shop == shop)
             .order_by(Sku.code))
     return [{"sku": c, "quantity": q, "updated_at": u} for c, q, u in session.execute(stmt)]
+
+
+def sellable_grid(session: Session, *, q: str = "", limit: int = 50,
+                  offset: int = 0) -> tuple[list[str], list[dict[str, Any]], bool]:
+    """The current sellable figure per active SKU (code or name containing `q`) for every shop
+    with a rule: (shops, [{sku, name, figures: {shop: qty}}], more rows after these)."""
+    shops = [r.shop for r in channel_rules(session) if r.active]
+    stmt = select(Sku.id, Sku.code, Sku.name).where(Sku.active.is_(True)).order_by(Sku.code)
+    if q:
+        stmt = stmt.where(Sku.code.contains(q, autoescape=True) | Sku.name.contains(q, autoescape=True))
+    page = session.execute(stmt.offset(offset).limit(limit + 1)).all()
+    more, page = len(page) > limit, page[:limit]
+    ids = [i for i, _, _ in page]
+    per_shop = {shop: sellable(session, shop=shop, sku_ids=ids) for shop in shops}
+    rows = [{"sku": code, "name": name, "figures": {shop: per_shop[shop].get(code, 0) for shop in shops}}
+            for _, code, name in page]
+    return shops, rows, more

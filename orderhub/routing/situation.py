@@ -40,20 +40,13 @@ def site_of(warehouse: Warehouse) -> Site:
 def route_lines(session: Session, order: Order
                 ) -> tuple[list[policy.Line], list[str], dict[tuple[str, int], int]]:
     """The order's lines still to ship (refunded ones left out), each with the component units it
-    needs; the SKU codes the catalogue does not know; available stock of the components.
-
-    availability() expands bundles itself, so a line SKU that comes back with stock rows is a
-    known SKU and no bundle: the catalogue is asked only about the others (bundles, SKUs without
-    stock rows, unknown codes), which spares the common order a query."""
+    needs; the SKU codes the catalogue does not know; available stock of the components. One
+    query (catalog.line_stock) for all of it."""
     lines = [l for l in order.lines if l.refund_status != REFUNDED]
     codes = {l.sku for l in lines if l.sku}
-    stock = inventory.availability(session, skus=codes) if codes else {}
-    stocked = {sku for sku, _ in stock}
-    unsure = sorted(codes - stocked)
-    parts = catalog.components(session, unsure) if unsure else {}
-    plain = [c for c in unsure if c not in parts]
-    known = set(catalog.sku_info(session, plain)) if plain else set()
-    unknown = sorted(c for c in plain if c not in known)
+    seen = catalog.line_stock(session, codes)
+    parts = seen.parts
+    unknown = sorted(codes - seen.known)
     out = []
     for line in lines:
         needs: dict[str, int] = defaultdict(int)
@@ -64,7 +57,7 @@ def route_lines(session: Session, order: Order
             needs[line.sku] += line.quantity
         out.append(policy.Line(line_no=line.line_no, sku=line.sku, quantity=line.quantity,
                                needs=dict(needs)))
-    return out, unknown, stock
+    return out, unknown, seen.available
 
 
 _LOAD_TODAY = (select(DailyLoad.warehouse_code, func.sum(DailyLoad.allocated))
@@ -73,6 +66,29 @@ _LOAD_TODAY = (select(DailyLoad.warehouse_code, func.sum(DailyLoad.allocated))
 
 def load_today(session: Session) -> dict[str, int]:
     return {code: int(total or 0) for code, total in session.execute(_LOAD_TODAY, {"day": today()})}
+
+
+_WH = Warehouse.__table__
+_SITES_AND_LOAD = (
+    select(_WH.c.id, _WH.c.code, _WH.c.name, _WH.c.serves_provinces, _WH.c.delivery_days,
+           _WH.c.daily_capacity, _WH.c.error_rate,
+           select(func.sum(DailyLoad.allocated))
+           .where(DailyLoad.warehouse_code == _WH.c.code, DailyLoad.day == bindparam("day"))
+           .scalar_subquery())
+    .where(_WH.c.active.is_(True)).order_by(_WH.c.id))
+
+
+def sites_and_load(session: Session) -> tuple[list[Site], dict[str, int]]:
+    """Active warehouses (by id) as Sites and the orders allocated to each today, in one query."""
+    sites, load = [], {}
+    for wid, code, name, serves, days, capacity, error_rate, allocated in session.execute(
+            _SITES_AND_LOAD, {"day": today()}):
+        sites.append(Site(id=wid, code=code, name=name, serves=tuple(serves or ()),
+                          delivery_days=dict(days or {}), daily_capacity=capacity or 0,
+                          error_rate=error_rate or 0.0, active=True))
+        if allocated:
+            load[code] = int(allocated)
+    return sites, load
 
 
 def in_transit(session: Session, skus: list[str],
@@ -100,12 +116,12 @@ def gather(session: Session, order: Order, *, config: RoutingConfig | None = Non
            with_transit: bool = False) -> policy.Situation:
     config = config or load_config(session)
     lines, unknown, stock = route_lines(session, order)
-    sites = [site_of(w) for w in catalog.warehouses(session)]
+    sites, load = sites_and_load(session)
     needs = sorted({sku for line in lines for sku in line.needs} - set(unknown))
     return policy.Situation(
         province=order.receiver_province, lines=lines, sites=sites, stock=stock, today=today(),
         in_transit=in_transit(session, needs, sites) if with_transit else {},
-        load=load_today(session), rules=regions.enabled_for_routing(session),
+        load=load, rules=regions.enabled_for_routing(session),
         rule_warehouse=rule_warehouse(order),
         weights=config.weights, allow_split=config.allow_split,
         transfer_days=config.transfer_days, unknown_skus=unknown)

@@ -4,27 +4,26 @@ lines with SKU facts, and the buyer's history. Documented with examples in docs/
 The dataclasses below are the schema: rule-engine checks every name and attribute an expression
 uses against them when the rule is saved, so a misspelt field is refused before it can run.
 History needs database queries, so `build` only computes the history fields that the rules about
-to run reference (see expressions.Compiled.history_fields).
+to run reference (see expressions.Compiled.history_fields), all in one statement (history.py).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from orderhub.address import classify_phone, parse_address
 from orderhub.core import audit, clock
 from orderhub.core.money import to_major
-from orderhub.core.settings import get_settings
-from orderhub.inventory.catalog import SkuInfo, sku_info
+from orderhub.inventory.catalog import SkuInfo
+from orderhub.inventory.models import BundleComponent, Sku
 from orderhub.orders import lifecycle as lc
 from orderhub.orders.models import Order, OrderLine
+from orderhub.rules import history
 
 BEFORE_SHIPMENT = frozenset({lc.PENDING_PAYMENT, lc.PAID, lc.ON_HOLD, lc.ALLOCATED,
                              lc.AWAITING_STOCK, lc.LABEL_PRINTED})
@@ -40,7 +39,7 @@ DEFAULT_CARRIER_AREAS = {
         {"carrier": "STO", "province": "西藏自治区", "city": "", "district": ""},
     ],
 }
-RETURNED = "refunded"  # a line refunded counts as a return
+RETURNED = history.RETURNED
 REFUND_OPEN = frozenset({"requested", "refunding"})
 
 
@@ -156,17 +155,19 @@ HISTORY_FIELDS = frozenset(f.name for f in fields(HistoryCtx))
 
 
 def build(session: Session, order: Order, *, trigger: str,
-          history_fields: Iterable[str] = HISTORY_FIELDS) -> RuleContext:
-    """The context for one order; only the named history fields are queried."""
+          history_fields: Iterable[str] = HISTORY_FIELDS, areas: dict | None = None) -> RuleContext:
+    """The context for one order; only the named history fields are queried. `areas` is the
+    carrier areas setting when the caller has read it already (see carrier_areas)."""
     lines = list(order.lines)
-    infos = sku_info(session, [line.sku for line in lines if line.sku])
+    infos = sku_facts(session, [line.sku for line in lines if line.sku])
     line_ctx = [_line(line, infos.get(line.sku or ""), order.currency) for line in lines]
-    areas = carrier_areas(session)
+    if areas is None:
+        areas = carrier_areas(session)
     receiver = _receiver(order, areas)
     order_ctx = _order(order, line_ctx, str(areas.get("default_carrier", "")))
-    history = _history(session, order, order_ctx, set(history_fields) & HISTORY_FIELDS)
+    past = _history(session, order, order_ctx, infos, set(history_fields) & HISTORY_FIELDS)
     return RuleContext(trigger=trigger, order=order_ctx, receiver=receiver, lines=line_ctx,
-                       history=history)
+                       history=past)
 
 
 def _major(minor: int, currency: str) -> float:
@@ -261,106 +262,32 @@ def _order(order: Order, lines: list[LineCtx], default_carrier: str) -> OrderCtx
         refunded_lines=sum(1 for l in lines if l.refund_status == RETURNED))
 
 
-# --- history: each field one indexed query, computed only when a rule references it ----------
+# --- SKU facts: one prebuilt statement ----------------------------------------------------
 
 
-def _history(session: Session, order: Order, ctx: OrderCtx, wanted: set[str]) -> HistoryCtx:
-    h = HistoryCtx()
+_FACTS = (select(Sku.code, Sku.name, Sku.category, Sku.purchase_limited, Sku.presale, Sku.weight_g,
+                 select(BundleComponent.id).where(BundleComponent.bundle_sku_id == Sku.id)
+                 .exists().label("is_bundle"))
+          .where(Sku.code.in_(bindparam("codes", expanding=True))))
+
+
+def sku_facts(session: Session, codes: Iterable[str]) -> dict[str, SkuInfo]:
+    """The SkuInfo of inventory.catalog.sku_info, in one statement instead of two."""
+    wanted = sorted(set(codes))
     if not wanted:
-        return h
-    now = clock.now()
-    if wanted & {"buyer_orders_24h", "buyer_returns_24h", "buyer_return_rate_24h"}:
-        h.buyer_orders_24h, h.buyer_returns_24h = _buyer_counts(session, order, now - timedelta(hours=24))
-        h.buyer_return_rate_24h = _rate(h.buyer_returns_24h, h.buyer_orders_24h)
-    if wanted & {"buyer_orders_30d", "buyer_returns_30d", "buyer_return_rate_30d"}:
-        h.buyer_orders_30d, h.buyer_returns_30d = _buyer_counts(session, order, now - timedelta(days=30))
-        h.buyer_return_rate_30d = _rate(h.buyer_returns_30d, h.buyer_orders_30d)
-    if wanted & {"phone_orders_today", "limited_orders_today"}:
-        h.phone_orders_today, h.limited_orders_today = _phone_today(session, order, now)
-    if wanted & {"receiver_recent_categories", "repeat_categories"}:
-        h.receiver_recent_categories = _recent_categories(session, order, now - timedelta(days=30))
-        h.repeat_categories = sorted(set(ctx.categories) & set(h.receiver_recent_categories))
-    if "address_accounts" in wanted:
-        h.address_accounts = _address_accounts(session, order, now - timedelta(days=90))
-    if "duplicates_24h" in wanted:
-        h.duplicates_24h = _duplicates(session, order, now - timedelta(hours=24))
+        return {}
+    return {row.code: SkuInfo(code=row.code, name=row.name, category=row.category,
+                              purchase_limited=row.purchase_limited, presale=row.presale,
+                              weight_g=row.weight_g, is_bundle=bool(row.is_bundle))
+            for row in session.execute(_FACTS, {"codes": wanted})}
+
+
+def _history(session: Session, order: Order, ctx: OrderCtx, infos: dict[str, SkuInfo],
+             wanted: set[str]) -> HistoryCtx:
+    parts = history.parts_for(wanted)
+    if not parts:
+        return HistoryCtx()
+    limited = sorted(code for code, info in infos.items() if info.purchase_limited)
+    h = HistoryCtx(**history.query(session, order, parts, limited))
+    h.repeat_categories = sorted(set(ctx.categories) & set(h.receiver_recent_categories))
     return h
-
-
-def _rate(part: int, whole: int) -> float:
-    return round(part / whole, 4) if whole else 0.0
-
-
-def _buyer_counts(session: Session, order: Order, since: datetime) -> tuple[int, int]:
-    """Orders of this buyer account (same channel) since `since`, and how many had a return."""
-    if not order.buyer_id:
-        return 0, 0
-    returned = (select(OrderLine.id).where(OrderLine.order_id == Order.id,
-                                           OrderLine.refund_status == RETURNED).exists())
-    row = session.execute(
-        select(func.count(), func.count(case((returned, 1))))
-        .where(Order.buyer_id == order.buyer_id, Order.channel == order.channel,
-               Order.created_at >= since)).one()
-    return int(row[0]), int(row[1])
-
-
-def _same_phone(order: Order):
-    return and_(Order.receiver_phone_tail == order.receiver_phone_tail,
-                Order.receiver_phone == order.receiver_phone)
-
-
-def _day_start(now: datetime) -> datetime:
-    local = now.astimezone(ZoneInfo(get_settings().timezone))
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def _phone_today(session: Session, order: Order, now: datetime) -> tuple[int, int]:
-    if not order.receiver_phone:
-        return 0, 0
-    cond = and_(_same_phone(order), Order.created_at >= _day_start(now))
-    orders = session.scalar(select(func.count()).select_from(Order).where(cond)) or 0
-    skus = sorted({l.sku for l in order.lines if l.sku})
-    limited = [code for code, info in sku_info(session, skus).items() if info.purchase_limited]
-    if not limited:
-        return orders, 0
-    rows = session.execute(select(OrderLine.sku, func.count(func.distinct(OrderLine.order_id)))
-                           .join(Order, Order.id == OrderLine.order_id)
-                           .where(cond, OrderLine.sku.in_(limited)).group_by(OrderLine.sku))
-    return orders, max((int(n) for _, n in rows), default=0)
-
-
-def _recent_categories(session: Session, order: Order, since: datetime) -> list[str]:
-    if not order.receiver_phone:
-        return []
-    skus = set(session.scalars(
-        select(OrderLine.sku).join(Order, Order.id == OrderLine.order_id)
-        .where(_same_phone(order), Order.receiver_name == order.receiver_name,
-               Order.created_at >= since, Order.id != order.id, OrderLine.sku.is_not(None))
-        .distinct()))
-    return sorted({i.category for i in sku_info(session, skus).values() if i.category})
-
-
-def _address_accounts(session: Session, order: Order, since: datetime) -> int:
-    if not order.receiver_detail:
-        return 0
-    # Walks ix_orders_created_at over the window, then compares the address.
-    stmt = (select(func.count(func.distinct(Order.buyer_id)))
-            .where(Order.created_at >= since, Order.receiver_detail == order.receiver_detail,
-                   Order.receiver_district == order.receiver_district,
-                   Order.receiver_city == order.receiver_city, Order.buyer_id.is_not(None)))
-    return session.scalar(stmt) or 0
-
-
-def _items(lines: Iterable[OrderLine]) -> Counter:
-    return Counter((l.platform_sku, l.quantity) for l in lines)
-
-
-def _duplicates(session: Session, order: Order, since: datetime) -> int:
-    if not order.receiver_phone:
-        return 0
-    others = session.scalars(select(Order).where(
-        _same_phone(order), Order.receiver_name == order.receiver_name,
-        Order.created_at >= since, Order.id != order.id,
-        Order.status.not_in((lc.CANCELLED, lc.CLOSED))))
-    mine = _items(order.lines)
-    return sum(1 for other in others if _items(other.lines) == mine)

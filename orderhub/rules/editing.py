@@ -13,6 +13,7 @@ from orderhub.core import audit, clock, outbox
 from orderhub.core.actor import Actor
 from orderhub.core.errors import InvalidInput, NotFound
 from orderhub.rules import actions as act
+from orderhub.rules import ruleset
 from orderhub.rules.expressions import compile_condition
 from orderhub.rules.models import Rule, RuleVersion
 from orderhub.rules.schemas import RuleIn
@@ -103,6 +104,7 @@ def set_enabled(session: Session, *, rule_id: int, enabled: bool, actor: Actor) 
 def _record(session: Session, rule: Rule, actor: Actor, action: str,
             before: dict[str, Any] | None) -> None:
     after = snapshot(rule)
+    ruleset.invalidate()  # other processes see the new version in the rules table's stamp
     session.add(RuleVersion(rule_id=rule.id, version=rule.version, snapshot=after,
                             created_at=clock.now(), created_by=actor.name))
     changed_before, changed_after = audit.changed_fields(before or {}, after)

@@ -14,53 +14,38 @@ from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 
 from orderhub.core import clock, outbox
 from orderhub.core.actor import Actor
 from orderhub.core.errors import InvalidInput
 from orderhub.orders.models import Order
 from orderhub.rules import actions as act
-from orderhub.rules import context
+from orderhub.rules import context, ruleset
 from orderhub.rules.editing import TRIGGERS, check_triggers
 from orderhub.rules.expressions import Compiled, InvalidExpression, compile_condition
-from orderhub.rules.models import Rule, RuleFiring
+from orderhub.rules.models import RuleFiring
 
 log = logging.getLogger("orderhub.rules")
 # Triggers that happen once in an order's life: one firing per rule version, whatever the key.
 ONCE = frozenset({"order.created", "order.paid", "order.unpaid_timeout"})
-UPDATED = "order.updated"
-CHANGES = frozenset({"order.address_changed", "order.remark_changed", "order.refund_changed",
-                     "order.lines_changed"})
 Firing = RuleFiring
+Loaded = ruleset.Loaded
 DRY_RUN_MAX_ORDERS = 2000
-
-
-@dataclass(frozen=True)
-class Loaded:
-    rule: Rule
-    compiled: Compiled
-    actions: list[Any]
+_FIRINGS = RuleFiring.__table__
+_DONE = (select(RuleFiring.rule_id, RuleFiring.rule_version)
+         .where(RuleFiring.order_id == bindparam("order_id"),
+                RuleFiring.event_key == bindparam("key"),
+                RuleFiring.trigger.in_(bindparam("triggers", expanding=True))))
+_SET_DID = update(_FIRINGS).where(_FIRINGS.c.id == bindparam("firing_id")).values(did=bindparam("did"))
+_RECORD: dict[str, Any] = {}  # per dialect: INSERT ... ON CONFLICT DO NOTHING RETURNING id
 
 
 def rules_for(session: Session, trigger: str) -> list[Loaded]:
-    """Enabled rules listening to `trigger`, compiled (cached by text), in run order. Rules on
-    "order.updated" listen to every kind of change (address, remark, refund, lines)."""
-    rules = session.scalars(select(Rule).where(Rule.enabled.is_(True))
-                            .order_by(Rule.priority.desc(), Rule.id))
-    listening = {trigger, UPDATED} if trigger in CHANGES else {trigger}
-    loaded = []
-    for rule in rules:
-        if not listening & set(rule.triggers or []):
-            continue
-        try:
-            loaded.append(Loaded(rule, compile_condition(rule.condition),
-                                 act.parse_actions(rule.actions)))
-        except Exception as exc:  # noqa: BLE001 — a rule saved by an older version: skip, say so
-            log.error("rule %s (%s) cannot run: %s", rule.id, rule.name, exc)
-    return loaded
+    """Enabled rules listening to `trigger`, compiled, in run order (see ruleset.py)."""
+    return list(ruleset.current(session)[0].for_trigger(trigger))
 
 
 def event_key_for(trigger: str, order: Order) -> str:
@@ -74,60 +59,76 @@ def evaluate(session: Session, *, order: Order, trigger: str, actor: Actor,
     `actor` is who caused the evaluation (kept on the firing event); each rule's actions act as
     Actor.rule(rule). Pass the triggering event's id as `event_key` when there is one, so two
     different changes of the same kind are two events; without it, once-in-a-life triggers are
-    keyed "once" and the others by the order's version."""
+    keyed "once" and the others by the order's version.
+
+    Every condition is evaluated against one context; only when some match are the firings
+    already recorded for this event looked up (conditions have no side effects, so this is the
+    same as skipping the done rules first), so an order no rule matches writes nothing."""
     if trigger not in TRIGGERS:
         return []  # an event no rule can listen to (order.shipped, platform_status_ignored…)
-    loaded = rules_for(session, trigger)
+    snapshot, areas = ruleset.current(session)
+    loaded = snapshot.for_trigger(trigger)
     if not loaded:
+        return []
+    wanted = frozenset().union(*(item.compiled.history_fields for item in loaded))
+    ctx = context.build(session, order, trigger=trigger, history_fields=wanted, areas=areas)
+    matched = []
+    for item in loaded:
+        try:
+            if item.compiled.matches(ctx):
+                matched.append(item)
+        except InvalidExpression as exc:
+            log.warning("rule %s on order %s: %s", item.rule.id, order.order_no, exc.message)
+    if not matched:
         return []
     key = (event_key or event_key_for(trigger, order))[:80]
     # Once-in-a-life triggers share their key: a rule listening to both order.created and
     # order.paid acts once per version on an order that arrives paid.
-    same_event = RuleFiring.trigger.in_(ONCE) if key == "once" else RuleFiring.trigger == trigger
-    done = {(r.rule_id, r.rule_version) for r in session.execute(
-        select(RuleFiring.rule_id, RuleFiring.rule_version)
-        .where(RuleFiring.order_id == order.id, same_event, RuleFiring.event_key == key))}
-    todo = [item for item in loaded if (item.rule.id, item.rule.version) not in done]
-    if not todo:
-        return []
-    wanted = frozenset().union(*(item.compiled.history_fields for item in todo))
-    ctx = context.build(session, order, trigger=trigger, history_fields=wanted)
-    firings = []
-    for item in todo:
-        try:
-            matched = item.compiled.matches(ctx)
-        except InvalidExpression as exc:
-            log.warning("rule %s on order %s: %s", item.rule.id, order.order_no, exc.message)
-            continue
-        if matched:
-            firing = _fire(session, item, order, ctx, trigger, key, actor)
-            if firing is not None:
-                firings.append(firing)
+    same_event = sorted(ONCE) if key == "once" else [trigger]
+    done = set(tuple(row) for row in session.execute(_DONE, {"order_id": order.id, "key": key,
+                                       "triggers": same_event}))
+    firings = [firing for item in matched if (item.rule.id, item.rule.version) not in done
+               for firing in [_fire(session, item, order, ctx, trigger, key, actor)]
+               if firing is not None]
+    if firings:
+        session.flush()
     return firings
+
+
+def _record(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert the firing unless this event's firing exists (a concurrent evaluation recorded it
+    first: the unique key makes this statement wait for it, then do nothing). The id, or None."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in _RECORD:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        _RECORD[dialect] = (insert(_FIRINGS).on_conflict_do_nothing()
+                            .returning(_FIRINGS.c.id))
+    return session.execute(_RECORD[dialect], values).scalar()
 
 
 def _fire(session: Session, item: Loaded, order: Order, ctx: context.RuleContext, trigger: str,
           key: str, actor: Actor) -> Firing | None:
     rule = item.rule
-    firing = RuleFiring(rule_id=rule.id, rule_version=rule.version, order_id=order.id,
-                        trigger=trigger, event_key=key, severity=rule.severity,
-                        saw=seen(ctx, item.compiled.paths), did=[], at=clock.now())
-    try:
-        with session.begin_nested():
-            session.add(firing)
-    except IntegrityError:
-        return None  # a concurrent evaluation of the same event recorded it first
+    values = {"rule_id": rule.id, "rule_version": rule.version, "order_id": order.id,
+              "trigger": trigger, "event_key": key, "severity": rule.severity,
+              "saw": seen(ctx, item.compiled.paths), "did": [], "at": clock.now()}
+    firing_id = _record(session, values)
+    if firing_id is None:
+        return None
     rule_actor = Actor.rule(rule.id, rule.name)
-    firing.did = [act.apply(session, order=order, rule=rule, action=a, actor=rule_actor)
-                  for a in item.actions]
+    did = [act.apply(session, order=order, rule=rule, action=a, actor=rule_actor)
+           for a in item.actions]
+    session.execute(_SET_DID, {"firing_id": firing_id, "did": did})
     outbox.emit(session, "rule.fired", aggregate_type="order", aggregate_id=order.id,
                 actor=rule_actor,
                 payload={"order_no": order.order_no, "rule_id": rule.id, "rule": rule.name,
                          "reason": rule.name,
                          "version": rule.version, "trigger": trigger, "severity": rule.severity,
-                         "did": firing.did, "caused_by": actor.as_dict()})
-    session.flush()
-    return firing
+                         "did": did, "caused_by": actor.as_dict()})
+    # The row exists already: put it in the session as loaded (no second INSERT, no SELECT).
+    firing = RuleFiring(id=firing_id, **(values | {"did": did}))
+    make_transient_to_detached(firing)
+    return session.merge(firing, load=False)
 
 
 def seen(ctx: context.RuleContext, paths: tuple[str, ...]) -> dict[str, Any]:

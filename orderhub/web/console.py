@@ -15,6 +15,8 @@ from orderhub.web.pages import (
     auth,
     dead_letters,
     inventory,
+    inventory_stock,
+    masterdata,
     orders,
     routing,
     rules,
@@ -24,7 +26,8 @@ from orderhub.web.render import STATIC
 
 def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for pages in (auth, orders, dead_letters, rules, approvals, routing, inventory):
+    for pages in (auth, orders, dead_letters, rules, approvals, routing, inventory,
+                  masterdata, inventory_stock):
         app.include_router(pages.router)
     # The application's exception handler renders errors outside /api with this.
     app.state.html_error_renderer = render_error

@@ -23,6 +23,7 @@ def upgrade() -> None:
     sa.Column('shop', sa.String(length=80), nullable=False),
     sa.Column('warehouse_codes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('share_pct', sa.Integer(), nullable=False),
+    sa.Column('use_safety_stock', sa.Boolean(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.CheckConstraint('share_pct >= 0 AND share_pct <= 100', name=op.f('ck_channel_stock_rules_share_range')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_channel_stock_rules')),
@@ -187,6 +188,30 @@ def upgrade() -> None:
     with op.batch_alter_table('stocktake_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_stocktake_lines_stocktake_id'), ['stocktake_id'], unique=False)
 
+    op.create_table('transfer_requests',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('sku_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('from_warehouse_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('to_warehouse_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('expected_at', orderhub.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('note', sa.String(length=200), nullable=False),
+    sa.Column('requested_by', sa.String(length=200), nullable=False),
+    sa.Column('created_at', orderhub.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('shipped_at', orderhub.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('received_at', orderhub.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', orderhub.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('quantity > 0', name=op.f('ck_transfer_requests_quantity_positive')),
+    sa.CheckConstraint('from_warehouse_id <> to_warehouse_id', name=op.f('ck_transfer_requests_two_warehouses')),
+    sa.ForeignKeyConstraint(['sku_id'], ['skus.id'], name=op.f('fk_transfer_requests_sku_id_skus')),
+    sa.ForeignKeyConstraint(['from_warehouse_id'], ['warehouses.id'], name=op.f('fk_transfer_requests_from_warehouse_id_warehouses')),
+    sa.ForeignKeyConstraint(['to_warehouse_id'], ['warehouses.id'], name=op.f('fk_transfer_requests_to_warehouse_id_warehouses')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transfer_requests'))
+    )
+    with op.batch_alter_table('transfer_requests', schema=None) as batch_op:
+        batch_op.create_index('ix_transfer_requests_status', ['status', 'id'], unique=False)
+
     # The stock pool's scheduled jobs (TTL expiry, sellable sweep) exist wherever the schema does.
     jobs = sa.table('scheduled_jobs', sa.column('name', sa.String), sa.column('task', sa.String),
                     sa.column('interval_seconds', sa.Integer), sa.column('args', sa.JSON),
@@ -202,6 +227,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DELETE FROM scheduled_jobs WHERE name IN "
                "('inventory.expire_reservations', 'inventory.sync_sellable')")
+    with op.batch_alter_table('transfer_requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_transfer_requests_status')
+
+    op.drop_table('transfer_requests')
     with op.batch_alter_table('stocktake_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stocktake_lines_stocktake_id'))
 
