@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import sys
 
@@ -93,13 +94,15 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
 
 
 @app.command("worker")
-def worker_cmd(burst: bool = typer.Option(False, help="Process everything due, then exit.")) -> None:
-    """Run background work: outbox events and scheduled jobs."""
+def worker_cmd(burst: bool = typer.Option(False, help="Process everything due, then exit."),
+               name: str = typer.Option(None, help="Worker name prefix (default: the host name).")) -> None:
+    """Run background work: outbox events and scheduled jobs. SIGTERM finishes the event in hand."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     load_plugins()
     order_numbers(get_engine(), get_settings().timezone).prime()
-    done = worker.run(burst=burst)
-    if burst:
-        out.print(f"processed {done} events and jobs")
+    done = worker.run(burst=burst, name=name)
+    out.print(f"processed {done} events")
 
 
 @app.command()

@@ -17,13 +17,11 @@ Delivery is at-least-once and safe against crashes at any point:
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import secrets
 import signal
 import socket
-import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -296,24 +294,3 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
         yield
     finally:
         restore()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m orderhub.core.worker [--burst]`, the same as `orderhub worker [--burst]`."""
-    from orderhub.plugins import load_plugins
-
-    parser = argparse.ArgumentParser(prog="python -m orderhub.core.worker",
-                                     description="Deliver outbox events and run scheduled jobs.")
-    parser.add_argument("--burst", action="store_true", help="exit once nothing is due")
-    parser.add_argument("--name", help="worker name prefix (default: the host name)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    load_plugins()
-    done = run(burst=args.burst, name=args.name)
-    print(f"processed {done}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

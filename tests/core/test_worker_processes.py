@@ -1,4 +1,4 @@
-"""Real worker processes (`python -m orderhub.core.worker`): killed mid-handler, stopped with
+"""Real worker processes (`orderhub worker`): killed mid-handler, stopped with
 SIGTERM, and two of them draining one queue. Checked by invariants, never by timings."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Starting real worker processes (`python -m orderhub.core.worker`) against the test database."""
+"""Starting real worker processes (`orderhub worker`) against the test database."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def start_worker(*, burst: bool = True, name: str = "test-worker",
     """env: extra ORDERHUB_* variables. The database URL comes from os.environ (tests/conftest)."""
     child_env = {**os.environ, "PYTHONPATH": str(REPO),
                  "ORDERHUB_PLUGINS": "tests.support.handlers", **env}
-    args = [sys.executable, "-m", "orderhub.core.worker", "--name", name]
+    args = [sys.executable, "-m", "orderhub.cli", "worker", "--name", name]
     if burst:
         args.append("--burst")
     return subprocess.Popen(args, cwd=REPO, env=child_env, text=True,
