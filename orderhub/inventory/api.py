@@ -17,7 +17,14 @@ from orderhub.api.openapi import WRITE_RESPONSES, api_router, json_body
 from orderhub.api.writes import Write, writer
 from orderhub.core.actor import Actor
 from orderhub.core.db import unit_of_work
-from orderhub.inventory import board, replenishment, sellable, service, stocktake, transfers
+from orderhub.inventory import (
+    board,
+    replenishment,
+    sellable,
+    service,
+    stocktake,
+    transfers,
+)
 from orderhub.inventory.models import Sku, Stocktake, Warehouse
 from orderhub.inventory.schemas import (
     ChannelRuleIn,

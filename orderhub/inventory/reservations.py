@@ -34,6 +34,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
 from orderhub.core import audit, clock, outbox
@@ -212,12 +213,21 @@ def _reserve_one_line_pg(session: Session, order_id: int, warehouse_id: int, lin
         return None
     if expires_at is not None and expires_at.tzinfo is None:
         raise ValueError("naive datetime given to the database; use orderhub.core.clock")
-    cursor = session.connection().connection.cursor()
+    conn = session.connection()
+    params = {"code": code, "q": quantity, "o": order_id, "w": warehouse_id, "exp": expires_at,
+              "now": clock.now(), "ak": actor.kind, "an": actor.name[:200]}
+    cursor = conn.connection.cursor()
     try:
-        cursor.execute(_PG_ONE_LINE_SQL, {
-            "code": code, "q": quantity, "o": order_id, "w": warehouse_id, "exp": expires_at,
-            "now": clock.now(), "ak": actor.kind, "an": actor.name[:200]})
+        cursor.execute(_PG_ONE_LINE_SQL, params)
         rows, already, sku_id, on_hand, reserved, safety, q = cursor.fetchone()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        # Raised as SQLAlchemy would (callers retry deadlocks on DBAPIError; a lost connection
+        # is invalidated so the pool drops it).
+        invalidated = conn.dialect.is_disconnect(exc, conn.connection, cursor)
+        if invalidated:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(_PG_ONE_LINE_SQL, params, exc, conn.dialect.loaded_dbapi.Error,
+                                  connection_invalidated=invalidated) from exc
     finally:
         cursor.close()
     if rows != 1:

@@ -44,7 +44,11 @@ class RoutingConfig:
 
 def load_config(session: Session) -> RoutingConfig:
     """All routing settings in one query; a stored value that no longer validates is ignored."""
-    stored = dict(session.execute(_STORED).all())
+    return config_from(dict(session.execute(_STORED).all()))
+
+
+def config_from(stored: dict[str, Any]) -> RoutingConfig:
+    """The config from the stored values of KEYS (absent or invalid ones take their default)."""
     weights = dict(DEFAULT_WEIGHTS)
     if WEIGHTS in stored:
         try:

@@ -29,10 +29,10 @@ from orderhub.orders.holds import open_holds
 from orderhub.orders.models import Order
 from orderhub.orders.service import get_order, transition
 from orderhub.routing import decisions, queue
-from orderhub.routing.config import RoutingConfig, load_config
+from orderhub.routing.config import RoutingConfig
 from orderhub.routing.models import RoutingDecision
 from orderhub.routing.policy import Plan, Shipment, decide, merged_lines, merged_needs
-from orderhub.routing.situation import gather, in_transit, route_lines
+from orderhub.routing.situation import gather_with_config, in_transit, route_lines
 
 ALLOCATED, AWAITING_STOCK, MANUAL = "allocated", "awaiting_stock", "manual"
 RESERVED_UNPAID, SKIPPED = "reserved_unpaid", "skipped"
@@ -187,8 +187,7 @@ def _keep_unpaid_reservation(session: Session, order: Order, last: RoutingDecisi
 
 
 def _route(session: Session, order: Order, actor: Actor, last: RoutingDecision | None) -> Allocation:
-    config = load_config(session)
-    situation = gather(session, order, config=config)
+    situation, config = gather_with_config(session, order)
     if not situation.lines:
         return Allocation(SKIPPED, note="nothing to ship")
     plan = _decide(session, situation)
@@ -220,8 +219,8 @@ def _decide(session: Session, situation: Any) -> Plan:
 
 def _activate(session: Session, order: Order, actor: Actor) -> Allocation:
     """A waiting order, tried again: reserved whole -> allocated, or it keeps waiting."""
-    config = load_config(session)
-    plan = decide(gather(session, order, config=config))
+    situation, config = gather_with_config(session, order)
+    plan = decide(situation)
     taken = _reserve(session, order, plan, actor, None) if plan.reserves else None
     if not taken:
         return Allocation(AWAITING_STOCK, note=plan.reason)

@@ -1,5 +1,6 @@
-"""Everything the router needs to decide about one order, read in a handful of queries: SKU
-facts and bundles, active warehouses, available stock, today's load, region rules, settings."""
+"""Everything the router needs to decide about one order, read in three prebuilt queries (the
+allocation hot path): settings + region rules; the order's SKUs with bundle components and their
+available stock; active warehouses with today's load. Stock in transit is read only when needed."""
 
 from __future__ import annotations
 
@@ -7,18 +8,28 @@ from collections import defaultdict
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from orderhub.core import clock
+from orderhub.core.models import Setting
 from orderhub.core.settings import get_settings
 from orderhub.inventory import catalog
 from orderhub.inventory import service as inventory
 from orderhub.inventory.models import Warehouse
 from orderhub.orders.models import Order
 from orderhub.routing import policy, regions
-from orderhub.routing.config import RoutingConfig, load_config
-from orderhub.routing.models import DailyLoad
+from orderhub.routing.config import KEYS, RoutingConfig, config_from
+from orderhub.routing.models import DailyLoad, RegionRule
 from orderhub.routing.scoring import Site
 
 REFUNDED = "refunded"
@@ -27,14 +38,6 @@ REFUNDED = "refunded"
 def today() -> date:
     """The seller's calendar day: load counts reset at local midnight."""
     return clock.now().astimezone(ZoneInfo(get_settings().timezone)).date()
-
-
-def site_of(warehouse: Warehouse) -> Site:
-    return Site(id=warehouse.id, code=warehouse.code, name=warehouse.name,
-                serves=tuple(warehouse.serves_provinces or ()),
-                delivery_days=dict(warehouse.delivery_days or {}),
-                daily_capacity=warehouse.daily_capacity or 0,
-                error_rate=warehouse.error_rate or 0.0, active=warehouse.active)
 
 
 def route_lines(session: Session, order: Order
@@ -58,14 +61,6 @@ def route_lines(session: Session, order: Order
         out.append(policy.Line(line_no=line.line_no, sku=line.sku, quantity=line.quantity,
                                needs=dict(needs)))
     return out, unknown, seen.available
-
-
-_LOAD_TODAY = (select(DailyLoad.warehouse_code, func.sum(DailyLoad.allocated))
-               .where(DailyLoad.day == bindparam("day")).group_by(DailyLoad.warehouse_code))
-
-
-def load_today(session: Session) -> dict[str, int]:
-    return {code: int(total or 0) for code, total in session.execute(_LOAD_TODAY, {"day": today()})}
 
 
 _WH = Warehouse.__table__
@@ -112,16 +107,46 @@ def rule_warehouse(order: Order) -> str | None:
     return code.strip() if isinstance(code, str) and code.strip() else None
 
 
+# Routing settings and enabled region rules in one round trip (same answers as
+# config.load_config and regions.enabled_for_routing): kind, key or rule name, JSON value or
+# provinces, rule id, priority, warehouse code.
+_SETTINGS_AND_RULES = union_all(
+    select(literal("s", String), Setting.key, Setting.value, null().cast(Integer),
+           null().cast(Integer), null().cast(String)).where(Setting.key.in_(KEYS)),
+    select(literal("r", String), RegionRule.name, RegionRule.provinces, RegionRule.id,
+           RegionRule.priority, RegionRule.warehouse_code).where(RegionRule.enabled.is_(True)))
+
+
+def settings_and_rules(session: Session) -> tuple[RoutingConfig, list[policy.RegionRule]]:
+    stored, rules = {}, []
+    for kind, key, value, rule_id, priority, warehouse in session.execute(_SETTINGS_AND_RULES):
+        if kind == "s":
+            stored[key] = value
+        else:
+            rules.append(policy.RegionRule(id=rule_id, priority=priority, provinces=tuple(value or ()),
+                                           warehouse_code=warehouse, name=key))
+    rules.sort(key=lambda r: (r.priority, r.id))
+    return config_from(stored), rules
+
+
 def gather(session: Session, order: Order, *, config: RoutingConfig | None = None,
            with_transit: bool = False) -> policy.Situation:
-    config = config or load_config(session)
+    return gather_with_config(session, order, config=config, with_transit=with_transit)[0]
+
+
+def gather_with_config(session: Session, order: Order, *, config: RoutingConfig | None = None,
+                       with_transit: bool = False) -> tuple[policy.Situation, RoutingConfig]:
+    """The situation and the routing config it was read with (4 queries in all)."""
+    if config is None:
+        config, rules = settings_and_rules(session)
+    else:
+        rules = regions.enabled_for_routing(session)
     lines, unknown, stock = route_lines(session, order)
     sites, load = sites_and_load(session)
     needs = sorted({sku for line in lines for sku in line.needs} - set(unknown))
     return policy.Situation(
         province=order.receiver_province, lines=lines, sites=sites, stock=stock, today=today(),
         in_transit=in_transit(session, needs, sites) if with_transit else {},
-        load=load, rules=regions.enabled_for_routing(session),
-        rule_warehouse=rule_warehouse(order),
+        load=load, rules=rules, rule_warehouse=rule_warehouse(order),
         weights=config.weights, allow_split=config.allow_split,
-        transfer_days=config.transfer_days, unknown_skus=unknown)
+        transfer_days=config.transfer_days, unknown_skus=unknown), config
