@@ -2,7 +2,7 @@
 
     python bench/rules_bench.py                       # SQLite in a temporary directory
     python bench/rules_bench.py --db postgresql://postgres@127.0.0.1:5432/oh_rules2
-    python bench/rules_bench.py --profile             # cProfile of the 50-rule, quiet case
+    python bench/rules_bench.py --profile quiet       # and a cProfile of the 50-rule case
 
 Four cases, each as median / p99 over --runs repetitions, with the SQL statements one
 evaluation sends:
@@ -55,7 +55,8 @@ def main() -> int:
     parser.add_argument("--db", help="database URL (default: SQLite in a temporary directory)")
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--rules", type=int, default=50, help="enabled rules in total")
-    parser.add_argument("--profile", action="store_true", help="cProfile the 50-rule quiet case")
+    parser.add_argument("--profile", choices=("quiet", "firing"),
+                        help="then cProfile the 50-rule case, quiet or firing")
     args = parser.parse_args()
     url = args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='orderhub-rules-bench-')) / 'b.db'}"
     os.environ["ORDERHUB_DATABASE_URL"] = url
@@ -171,7 +172,7 @@ def main() -> int:
     report(f"{total} rules, firing", True)
     if args.profile:
         profiler = cProfile.Profile()
-        run(False, args.runs, profiler)
+        run(args.profile == "firing", args.runs, profiler)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
     return 0
 

@@ -1,5 +1,5 @@
-"""/api/v1/rules, /api/v1/approvals, /api/v1/exceptions: rules CRUD with validation and dry
-run, approval decisions, and the exception queue. Handlers parse, call one use case inside the
+"""/api/v1/rules, /api/v1/approvals, /api/v1/exceptions, /api/v1/tasks: rules CRUD with
+validation and dry run, approval decisions, the exception queue, and tasks (list, close). Handlers parse, call one use case inside the
 unit of work and render before it commits."""
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from orderhub.core.actor import Actor
 from orderhub.core.db import unit_of_work
 from orderhub.core.errors import InvalidInput
 from orderhub.orders.models import Order
-from orderhub.rules import approvals, editing, exceptions, expressions, present, service
+from orderhub.rules import approvals, editing, exceptions, expressions, present, service, todo
 from orderhub.rules.schemas import (
     BulkResolveIn,
+    CloseTaskIn,
     DecisionIn,
     DryRunIn,
     EnableIn,
@@ -30,7 +31,8 @@ from orderhub.rules.schemas import (
 router = api_router("/rules", tags=["rules"])
 approvals_router = api_router("/approvals", tags=["approvals"])
 queue_router = api_router("/exceptions", tags=["exceptions"])
-routers = (router, approvals_router, queue_router)
+tasks_router = api_router("/tasks", tags=["tasks"])
+routers = (router, approvals_router, queue_router, tasks_router)
 Text80 = Annotated[str | None, Query(max_length=80)]
 
 
@@ -161,4 +163,31 @@ def bulk_resolve(write: Annotated[Write, Depends(writer("holds.manage"))]) -> JS
                                              resolution=body.resolution, actor=write.actor)
             return Reply(200, {"resolved": result.resolved,
                                "skipped": {str(k): v for k, v in result.skipped.items()}})
+        return write.answer(session, run)
+
+
+@tasks_router.get("")
+def list_tasks(actor: Annotated[Actor, Depends(requires("tasks.read"))],
+               status: Literal["open", "done", "all"] = "open",
+               role: Annotated[str | None, Query(max_length=20)] = None,
+               limit: Annotated[int, Query(ge=1, le=200)] = 50,
+               before_id: int | None = None) -> JSONResponse:
+    """Tasks newest first: without `role`, yours (assigned to you or to your role); with
+    `role`, that role's (another role's needs tasks.manage). `before_id` pages on."""
+    with unit_of_work() as session:
+        rows = todo.list_tasks(session, actor=actor, status=None if status == "all" else status,
+                               role=role, limit=limit, before_id=before_id)
+        return JSONResponse({"items": [todo.task_dict(r) for r in rows]})
+
+
+@tasks_router.post("/{task_id}/close", openapi_extra=json_body(CloseTaskIn),
+                   responses=WRITE_RESPONSES)
+def close_task(task_id: int, write: Annotated[Write, Depends(writer("tasks.read"))]) -> JSONResponse:
+    """Close a task with a note (audited, event `task.closed`). Allowed to its assignee, to its
+    role, and to tasks.manage; a task already closed answers 409 `task_not_open`."""
+    body = write.parse(CloseTaskIn)
+    with unit_of_work() as session:
+        def run() -> Reply:
+            row = todo.close_task(session, task_id=task_id, note=body.note, actor=write.actor)
+            return Reply(200, todo.task_dict(row))
         return write.answer(session, run)

@@ -158,6 +158,7 @@ def build(session: Session, order: Order, *, trigger: str,
           history_fields: Iterable[str] = HISTORY_FIELDS, areas: dict | None = None) -> RuleContext:
     """The context for one order; only the named history fields are queried. `areas` is the
     carrier areas setting when the caller has read it already (see carrier_areas)."""
+    session.flush()  # the statements below run on the connection, past the ORM's autoflush
     lines = list(order.lines)
     infos = sku_facts(session, [line.sku for line in lines if line.sku])
     line_ctx = [_line(line, infos.get(line.sku or ""), order.currency) for line in lines]
@@ -279,7 +280,7 @@ def sku_facts(session: Session, codes: Iterable[str]) -> dict[str, SkuInfo]:
     return {row.code: SkuInfo(code=row.code, name=row.name, category=row.category,
                               purchase_limited=row.purchase_limited, presale=row.presale,
                               weight_g=row.weight_g, is_bundle=bool(row.is_bundle))
-            for row in session.execute(_FACTS, {"codes": wanted})}
+            for row in session.connection().execute(_FACTS, {"codes": wanted})}
 
 
 def _history(session: Session, order: Order, ctx: OrderCtx, infos: dict[str, SkuInfo],

@@ -101,7 +101,8 @@ class Task(Base):
     """A piece of work for a person or a role, opened by a rule (or a person)."""
 
     __tablename__ = "rule_tasks"
-    __table_args__ = (Index("ix_rule_tasks_status_role", "status", "role", "id"),)
+    __table_args__ = (Index("ix_rule_tasks_status_role", "status", "role", "id"),
+                      Index("ix_rule_tasks_status_assignee", "status", "assignee", "id"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
                                                  index=True)
@@ -113,3 +114,4 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     done_at: Mapped[datetime | None] = mapped_column()
     done_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)  # what the person who closed it wrote

@@ -55,6 +55,11 @@ class DecisionIn(BaseModel):
     comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
 
 
+class CloseTaskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
 class BulkResolveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     hold_ids: Annotated[list[int], Field(min_length=1, max_length=500)]

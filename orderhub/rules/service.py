@@ -26,7 +26,7 @@ from orderhub.rules import actions as act
 from orderhub.rules import context, ruleset
 from orderhub.rules.editing import TRIGGERS, check_triggers
 from orderhub.rules.expressions import Compiled, InvalidExpression, compile_condition
-from orderhub.rules.models import RuleFiring
+from orderhub.rules.models import Rule, RuleFiring, RuleVersion
 
 log = logging.getLogger("orderhub.rules")
 # Triggers that happen once in an order's life: one firing per rule version, whatever the key.
@@ -85,7 +85,7 @@ def evaluate(session: Session, *, order: Order, trigger: str, actor: Actor,
     # Once-in-a-life triggers share their key: a rule listening to both order.created and
     # order.paid acts once per version on an order that arrives paid.
     same_event = sorted(ONCE) if key == "once" else [trigger]
-    done = set(tuple(row) for row in session.execute(_DONE, {"order_id": order.id, "key": key,
+    done = set(tuple(row) for row in session.connection().execute(_DONE, {"order_id": order.id, "key": key,
                                        "triggers": same_event}))
     firings = [firing for item in matched if (item.rule.id, item.rule.version) not in done
                for firing in [_fire(session, item, order, ctx, trigger, key, actor)]
@@ -103,7 +103,7 @@ def _record(session: Session, values: dict[str, Any]) -> int | None:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         _RECORD[dialect] = (insert(_FIRINGS).on_conflict_do_nothing()
                             .returning(_FIRINGS.c.id))
-    return session.execute(_RECORD[dialect], values).scalar()
+    return session.connection().execute(_RECORD[dialect], values).scalar()
 
 
 def _fire(session: Session, item: Loaded, order: Order, ctx: context.RuleContext, trigger: str,
@@ -118,7 +118,7 @@ def _fire(session: Session, item: Loaded, order: Order, ctx: context.RuleContext
     rule_actor = Actor.rule(rule.id, rule.name)
     did = [act.apply(session, order=order, rule=rule, action=a, actor=rule_actor)
            for a in item.actions]
-    session.execute(_SET_DID, {"firing_id": firing_id, "did": did})
+    session.connection().execute(_SET_DID, {"firing_id": firing_id, "did": did})
     outbox.emit(session, "rule.fired", aggregate_type="order", aggregate_id=order.id,
                 actor=rule_actor,
                 payload={"order_no": order.order_no, "rule_id": rule.id, "rule": rule.name,
@@ -217,3 +217,13 @@ def dry_run(session: Session, *, condition: str, actions: list[Any], triggers: l
 def firings_for(session: Session, order_id: int) -> list[RuleFiring]:
     return list(session.scalars(select(RuleFiring).where(RuleFiring.order_id == order_id)
                                 .order_by(RuleFiring.id)))
+
+
+def firings_of_order(session: Session, order_id: int) -> list[tuple[RuleFiring, str]]:
+    """The order's firings, oldest first, each with its rule's name (as of that version)."""
+    rows = session.execute(select(RuleFiring, RuleVersion.snapshot["name"].as_string(), Rule.name)
+                           .join(Rule, Rule.id == RuleFiring.rule_id)
+                           .outerjoin(RuleVersion, (RuleVersion.rule_id == RuleFiring.rule_id)
+                                      & (RuleVersion.version == RuleFiring.rule_version))
+                           .where(RuleFiring.order_id == order_id).order_by(RuleFiring.id))
+    return [(firing, then or now) for firing, then, now in rows]

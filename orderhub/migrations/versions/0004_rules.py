@@ -80,6 +80,7 @@ def upgrade() -> None:
     sa.Column('created_at', orderhub.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('done_at', orderhub.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('done_by', sa.String(length=200), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_rule_tasks_order_id_orders'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['rule_id'], ['rules.id'], name=op.f('fk_rule_tasks_rule_id_rules'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rule_tasks'))
@@ -87,6 +88,8 @@ def upgrade() -> None:
     with op.batch_alter_table('rule_tasks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rule_tasks_order_id'), ['order_id'], unique=False)
         batch_op.create_index('ix_rule_tasks_status_role', ['status', 'role', 'id'], unique=False)
+        batch_op.create_index('ix_rule_tasks_status_assignee', ['status', 'assignee', 'id'],
+                              unique=False)
 
     op.create_table('approvals',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -119,6 +122,7 @@ def downgrade() -> None:
 
     op.drop_table('approvals')
     with op.batch_alter_table('rule_tasks', schema=None) as batch_op:
+        batch_op.drop_index('ix_rule_tasks_status_assignee')
         batch_op.drop_index('ix_rule_tasks_status_role')
         batch_op.drop_index(batch_op.f('ix_rule_tasks_order_id'))
 
