@@ -34,6 +34,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "rules.read": frozenset({"admin", "ops", "cs", "supervisor", "viewer"}),
     "rules.manage": frozenset({"admin", "ops"}),
     "approvals.decide": frozenset({"admin", "supervisor"}),
+    "tasks.read": frozenset(ROLES),
+    "tasks.manage": frozenset({"admin", "ops", "supervisor"}),
     "routing.manage": frozenset({"admin", "ops"}),
     "routing.assign": frozenset({"admin", "ops", "supervisor", "warehouse"}),
 }

@@ -20,6 +20,7 @@ from orderhub.web.pages import (
     orders,
     routing,
     rules,
+    tasks,
 )
 from orderhub.web.render import STATIC
 
@@ -27,7 +28,7 @@ from orderhub.web.render import STATIC
 def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for pages in (auth, orders, dead_letters, rules, approvals, routing, inventory,
-                  masterdata, inventory_stock):
+                  masterdata, inventory_stock, tasks):
         app.include_router(pages.router)
     # The application's exception handler renders errors outside /api with this.
     app.state.html_error_renderer = render_error

@@ -54,6 +54,8 @@ REQUIRED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/rules/{rule_id}/enabled"): "rules.manage",
     ("GET", "/api/v1/approvals"): "orders.read",
     ("POST", "/api/v1/approvals/{approval_id}/decide"): "approvals.decide",
+    ("GET", "/api/v1/tasks"): "tasks.read",
+    ("POST", "/api/v1/tasks/{task_id}/close"): "tasks.read",
     ("GET", "/api/v1/exceptions"): "orders.read",
     ("POST", "/api/v1/exceptions/resolve"): "holds.manage",
     ("GET", "/api/v1/skus"): "inventory.read",

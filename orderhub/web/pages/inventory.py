@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from starlette.datastructures import (
+    UploadFile,  # what request.form() gives (FastAPI's is a subclass)
+)
 
 from orderhub.api.deps import authorize
 from orderhub.core.db import unit_of_work
