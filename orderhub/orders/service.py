@@ -246,8 +246,9 @@ def _update(session: Session, order: Order, data: OrderIn, fields: dict[str, Any
     if refunds:
         emit("order.refund_changed", {"lines": refunds})
     if lines_changed:
-        emit("order.lines_changed", {"before": old_lines, "after": _line_snapshot(order)})
-        changed_b["lines"], changed_a["lines"] = old_lines, _line_snapshot(order)
+        new_lines = _line_snapshot(order)
+        emit("order.lines_changed", {"before": old_lines, "after": new_lines})
+        changed_b["lines"], changed_a["lines"] = old_lines, new_lines
     if changed_a:
         _touch(order)
         audit.record(session, actor=actor, entity_type="order", entity_id=order.order_no,
@@ -330,17 +331,16 @@ def _touch(order: Order) -> None:
     order.version = (order.version or 0) + 1
 
 
+LINE_FIELDS = ("line_no", "platform_sku", "sku", "title", "quantity", "unit_price", "discount",
+               "refund_status")
+
+
 def _line_dict(line: dict[str, Any]) -> dict[str, Any]:
-    keys = ("line_no", "platform_sku", "sku", "title", "quantity", "unit_price", "discount",
-            "refund_status")
-    return {k: line[k] for k in keys}
+    return {k: line[k] for k in LINE_FIELDS}
 
 
 def _line_snapshot(order: Order) -> list[dict[str, Any]]:
-    return [_line_dict({k: getattr(l, k) for k in ("line_no", "platform_sku", "sku", "title",
-                                                   "quantity", "unit_price", "discount",
-                                                   "refund_status")})
-            for l in order.lines]
+    return [{k: getattr(l, k) for k in LINE_FIELDS} for l in order.lines]
 
 
 def _jsonable_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
