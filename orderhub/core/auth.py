@@ -38,6 +38,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "tasks.manage": frozenset({"admin", "ops", "supervisor"}),
     "routing.manage": frozenset({"admin", "ops"}),
     "routing.assign": frozenset({"admin", "ops", "supervisor", "warehouse"}),
+    "channels.read": frozenset({"admin", "ops", "cs", "supervisor", "viewer"}),
+    "channels.manage": frozenset({"admin", "ops"}),
 }
 
 _hasher = PasswordHasher()

@@ -54,10 +54,13 @@ def handler(topic: str, *, name: str | None = None) -> Callable[[Handler], Handl
     return register
 
 
-def task(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a function a scheduled job can run: fn(session, **args)."""
+def task(name: str, *, own_transactions: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a function a scheduled job can run: fn(session, **args) inside the job's
+    transaction, or, with own_transactions, fn(engine, **args) committing as it goes (a pull
+    that stores page after page). Such a task may return when it wants to run next (a backoff)."""
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn.own_transactions = own_transactions  # type: ignore[attr-defined]
         _tasks[name] = fn
         return fn
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -105,7 +105,7 @@ def next_run(*, interval_seconds: int | None, cron: str | None, after: datetime)
         assert interval_seconds is not None
         return after + timedelta(seconds=interval_seconds)
     local = after.astimezone(ZoneInfo(get_settings().timezone))
-    return croniter(cron, local).get_next(datetime).astimezone(timezone.utc)
+    return croniter(cron, local).get_next(datetime).astimezone(UTC)
 
 
 # --- running jobs ---------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def due_jobs(engine: Engine) -> list[Row[Any]]:
         return list(conn.execute(stmt).all())
 
 
-def _unleased(now: datetime):  # noqa: ANN202
+def _unleased(now: datetime):
     return or_(JOBS.c.locked_until.is_(None), JOBS.c.locked_until < now)
 
 
@@ -154,6 +154,11 @@ def _run(engine: Engine, job: Row[Any], worker_id: str) -> None:
         fn = outbox.get_task(job.task)
         if fn is None:
             raise UnknownTask(f"no task named {job.task!r} is registered in this worker")
+        if getattr(fn, "own_transactions", False):
+            run_at = fn(engine, **(job.args or {}))
+            with unit_of_work(engine) as session:
+                _finish(session, job, worker_id, run_at if isinstance(run_at, datetime) else None)
+            return
         with unit_of_work(engine) as session:
             # First, so the row stays locked (PostgreSQL) while the task runs, and the task's
             # effects roll back with it if our lease was lost.
@@ -165,11 +170,13 @@ def _run(engine: Engine, job: Row[Any], worker_id: str) -> None:
         _record_failure(engine, job, worker_id, exc)
 
 
-def _finish(session: Session, job: Row[Any], worker_id: str) -> None:
+def _finish(session: Session, job: Row[Any], worker_id: str, run_at: datetime | None = None) -> None:
+    """Move the job on; `run_at` (a task's backoff) replaces the regular next occurrence."""
     now = clock.now()
     result = session.execute(
         update(JOBS).where(JOBS.c.id == job.id, JOBS.c.locked_by == worker_id)
-        .values(next_run_at=next_run(interval_seconds=job.interval_seconds, cron=job.cron, after=now),
+        .values(next_run_at=run_at or next_run(interval_seconds=job.interval_seconds, cron=job.cron,
+                                               after=now),
                 last_run_at=now, runs=JOBS.c.runs + 1, last_status="ok", last_error=None,
                 locked_by=None, locked_until=None))
     if result.rowcount != 1:

@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     plugins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Extra modules imported by serve/worker (comma-separated), e.g. custom handlers.")
+    secret_key: str | None = Field(
+        default=None,
+        description="Fernet key that encrypts shops' credentials; default: a key file in data_dir.")
+    channel_pull_overlap_seconds: int = Field(
+        default=300, description="How far back each pull re-reads, so late writes are not missed.")
+    channel_first_pull_hours: int = Field(
+        default=24, description="How far back a new shop's first pull reaches.")
     demo_order_interval_seconds: float = Field(default=3.0,
                                                description="Seconds between the demo store's orders.")
 

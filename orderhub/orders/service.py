@@ -303,6 +303,8 @@ def _follow_platform_status(session: Session, order: Order, status: str, actor: 
                             result: Received) -> None:
     """Move forward when the platform says so; never backwards (a late 'paid' after shipping)."""
     current = order.held_from if order.status == lc.ON_HOLD else order.status
+    if status == lc.CLOSED and current not in (lc.PENDING_PAYMENT, lc.CLOSED):
+        status = lc.CANCELLED  # platforms "close" a paid order refunded in full: for us, cancelled
     if status == current:
         return
     if status == lc.PAID and current == lc.PENDING_PAYMENT and order.status == lc.ON_HOLD:

@@ -1,0 +1,210 @@
+"""What every platform connector does, and the errors it speaks in.
+
+A connector knows one platform's wire format: signing, parameter names, paging, time and money
+units, status names and error bodies. It turns the platform's orders into the canonical order
+shape (the dict `orders.schemas.OrderIn` validates, without "shop") and never touches the
+database: `sync.py` stores what it returns, so the same connector serves pulls, pushes, tests
+and benchmarks.
+
+Platforms answer HTTP 200 with an error body; connectors raise the errors below for those too,
+so callers decide on retrying from one vocabulary:
+
+    Throttled     the platform asked us to slow down (retry after backing off)
+    Unavailable   5xx, timeouts, connection errors, "remote service error" (retry later)
+    AuthFailed    bad signature, app key, token or session: retrying will not help; the shop
+                  is marked unhealthy and a person must fix the credentials
+    Rejected      the platform refused this request (bad argument, order not shippable)
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+import httpx
+
+# Our carrier codes (fulfilment uses them); each connector maps them to the platform's own.
+CARRIERS = {
+    "SF": "顺丰速运", "ZTO": "中通快递", "YTO": "圆通速递", "YUNDA": "韵达快递", "STO": "申通快递",
+    "JD": "京东物流", "EMS": "中国邮政EMS", "JTSD": "极兔速递", "DBKD": "德邦快递",
+}
+
+
+class ChannelError(Exception):
+    """A platform said no. `platform_code` is the platform's own error code, kept for people."""
+
+    retryable = False
+    kind = "error"
+
+    def __init__(self, message: str, *, platform_code: str | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.platform_code = platform_code
+        self.retry_after = retry_after
+
+
+class Throttled(ChannelError):
+    retryable = True
+    kind = "throttled"
+
+
+class Unavailable(ChannelError):
+    retryable = True
+    kind = "unavailable"
+
+
+class AuthFailed(ChannelError):
+    kind = "auth_failed"
+
+
+class Rejected(ChannelError):
+    kind = "rejected"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A shop's keys. `extra` holds what only some platforms need (Kuaishou's sign secret,
+    Shopify's API version, a JD vendor id)."""
+
+    app_key: str = ""
+    app_secret: str = ""
+    access_token: str = ""
+    base_url: str = ""
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class PulledOrder:
+    """One platform order: the canonical dict (OrderIn without "shop") and the payload exactly
+    as the platform sent it, which is kept beside the order."""
+
+    order: dict[str, Any]
+    raw: dict[str, Any]
+
+
+@dataclass
+class BadPayload:
+    """A platform order we could not turn into a canonical order; it goes to quarantine."""
+
+    raw: dict[str, Any]
+    reason: str
+    platform_order_id: str | None = None
+
+
+@dataclass
+class Page:
+    orders: list[PulledOrder]
+    bad: list[BadPayload] = field(default_factory=list)
+    requests: int = 1  # HTTP calls it took (a list page plus any detail fetches)
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    """Sellable quantity of one platform SKU (the merchant code we map from)."""
+
+    platform_sku: str
+    quantity: int
+
+
+class Connector(ABC):
+    """One shop on one platform. Subclasses set the class attributes from the platform's docs."""
+
+    channel: ClassVar[str]
+    default_base_url: ClassVar[str]
+    max_window: ClassVar[timedelta]  # longest modified-time window one query may span
+    page_size: ClassVar[int]  # the platform's maximum (or recommended) page size
+    timeout: ClassVar[float] = 15.0
+
+    def __init__(self, credentials: Credentials, *, client: httpx.Client | None = None,
+                 now: Callable[[], datetime] | None = None) -> None:
+        self.credentials = credentials
+        self.base_url = (credentials.base_url or self.default_base_url).rstrip("/")
+        self.client = client or httpx.Client(timeout=self.timeout)
+        self._now = now
+
+    # --- what every platform offers ----------------------------------------------------------
+
+    @abstractmethod
+    def pull(self, start: datetime, end: datetime) -> Iterator[Page]:
+        """Every order modified in [start, end) (end - start <= max_window), page by page, in the
+        order the platform recommends (some page backwards so nothing shifts under them)."""
+
+    @abstractmethod
+    def fetch(self, platform_order_id: str) -> PulledOrder:
+        """One order in full."""
+
+    @abstractmethod
+    def confirm_shipment(self, platform_order_id: str, *, carrier: str, tracking_no: str,
+                         line_ids: list[str] | None = None) -> None:
+        """Tell the platform the order left with `carrier` (one of CARRIERS) under
+        `tracking_no`; `line_ids` ships only those lines where the platform allows it."""
+
+    @abstractmethod
+    def push_stock(self, levels: list[StockLevel]) -> None:
+        """Set the sellable quantity of these SKUs on the platform."""
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+        """True if a push really came from the platform (signature over the raw body)."""
+        raise Rejected(f"{self.channel} does not push orders")
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Page:
+        """The orders a verified push carries."""
+        raise Rejected(f"{self.channel} does not push orders")
+
+    # --- helpers for subclasses --------------------------------------------------------------
+
+    def now(self) -> datetime:
+        from orderhub.core import clock
+        return self._now() if self._now else clock.now()
+
+    def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One HTTP call; transport failures and 5xx become Unavailable, 429 Throttled."""
+        try:
+            response = self.client.request(method, url, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise Unavailable(f"{self.channel}: no answer within {self.timeout:g} s") from exc
+        except httpx.TransportError as exc:
+            raise Unavailable(f"{self.channel}: {type(exc).__name__}: {exc}") from exc
+        if response.status_code == 429:
+            raise Throttled(f"{self.channel}: HTTP 429 {response.text[:200]}",
+                            platform_code="429", retry_after=_seconds(response.headers))
+        if response.status_code >= 500:
+            raise Unavailable(f"{self.channel}: HTTP {response.status_code} {response.text[:200]}",
+                              platform_code=str(response.status_code))
+        return response
+
+    def map_all(self, raws: list[dict[str, Any]], to_order: Callable[[dict[str, Any]], dict[str, Any]],
+                order_id: Callable[[dict[str, Any]], Any]) -> Page:
+        """Map each platform order; one that does not map is kept as a BadPayload with the
+        reason, and the rest of the page carries on."""
+        page = Page(orders=[])
+        for raw in raws:
+            try:
+                page.orders.append(PulledOrder(order=to_order(raw), raw=raw))
+            except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+                try:
+                    ident = order_id(raw)
+                except Exception:  # noqa: BLE001 — the id itself may be what is missing
+                    ident = None
+                page.bad.append(BadPayload(raw=raw, reason=f"{type(exc).__name__}: {exc}",
+                                           platform_order_id=None if ident is None else str(ident)))
+        return page
+
+
+def _seconds(headers: Mapping[str, str]) -> float | None:
+    try:
+        return float(headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+
+
+def windows(start: datetime, end: datetime, size: timedelta) -> Iterator[tuple[datetime, datetime]]:
+    """[start, end) cut into consecutive windows no longer than `size`."""
+    while start < end:
+        stop = min(start + size, end)
+        yield start, stop
+        start = stop
