@@ -147,6 +147,11 @@ class Connector(ABC):
     def push_stock(self, levels: list[StockLevel]) -> None:
         """Set the sellable quantity of these SKUs on the platform."""
 
+    def map_order(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """The canonical order for one platform payload as `pull` returns it (re-processing a
+        quarantined payload after a person fixed it)."""
+        raise NotImplementedError(f"{self.channel} cannot map a single payload")
+
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
         """True if a push really came from the platform (signature over the raw body)."""
         raise Rejected(f"{self.channel} does not push orders")

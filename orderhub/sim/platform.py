@@ -460,6 +460,9 @@ class PlatformSim(ABC):
 def _handler_for(sim: PlatformSim) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out as two writes; with Nagle on, the body waits ~40 ms for the
+        # client's delayed ACK, which would make every simulated call look that slow.
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             parts = urlsplit(self.path)
