@@ -10,6 +10,9 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from orderhub.channels import cli as channels_cli
+from orderhub.channels.service import add_shop
+from orderhub.channels.spreadsheets import cli as spreadsheets_cli
 from orderhub.core import auth, worker
 from orderhub.core.actor import Actor
 from orderhub.core.db import get_engine, unit_of_work
@@ -18,7 +21,7 @@ from orderhub.core.ids import order_numbers
 from orderhub.core.settings import get_settings
 from orderhub.demo import run_demo
 from orderhub.inventory import cli as inventory_cli
-from orderhub.orders.service import create_shop, find_shop
+from orderhub.orders.service import find_shop
 from orderhub.plugins import load_plugins
 from orderhub.rules import cli as rules_cli
 from orderhub.rules.pack import install_default_pack
@@ -34,6 +37,10 @@ app.add_typer(rules_cli.app, name="rules")
 app.add_typer(inventory_cli.skus, name="skus")
 app.add_typer(inventory_cli.warehouses, name="warehouses")
 app.add_typer(inventory_cli.stock, name="stock")
+app.add_typer(channels_cli.shops, name="shops")
+app.command("sync")(channels_cli.sync_cmd)
+app.command("sim")(channels_cli.sim_cmd)
+app.add_typer(spreadsheets_cli.app, name="orders")
 out = Console()
 CLI = Actor.system("cli")
 DEFAULT_SHOP = "own-store"
@@ -59,8 +66,8 @@ def ensure_defaults() -> None:
         try:
             find_shop(session, DEFAULT_SHOP)
         except UnknownShop:
-            create_shop(session, name=DEFAULT_SHOP, channel="webhook", actor=CLI,
-                        display_name="自有商城 Own store")
+            add_shop(session, name=DEFAULT_SHOP, channel="webhook", actor=CLI,
+                     display_name="自有商城 Own store")
         install_default_pack(session, actor=CLI)
 
 

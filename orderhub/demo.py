@@ -20,6 +20,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from orderhub.api.app import create_app
+from orderhub.channels.demo import connect_shops, start_simulators, stop_simulators
 from orderhub.core import auth, worker
 from orderhub.core.actor import Actor
 from orderhub.core.db import unit_of_work
@@ -116,6 +117,9 @@ def run_demo(*, host: str, port: int, every: float, duration: float | None, cons
              seed: int | None = None) -> None:
     with unit_of_work() as session:
         seed_demo(session)
+    sims = start_simulators(seed)
+    with unit_of_work() as session:
+        connect_shops(session, sims)
     password, key = demo_credentials()
     server = uvicorn.Server(uvicorn.Config(create_app(), host=host, port=port, log_level="warning"))
     stop = threading.Event()
@@ -132,13 +136,17 @@ def run_demo(*, host: str, port: int, every: float, duration: float | None, cons
     console.print(f"API:     {base_url}/api/v1/docs   (simulator key: {key[:12]}…)")
     console.print("A simulated own store sends orders (some odd) every few seconds. Rules hold")
     console.print("the odd ones; stock is reserved in the best of three warehouses; the hot SKU")
-    console.print("runs out and is restocked now and then. Ctrl-C stops.\n")
+    console.print("runs out and is restocked now and then.")
+    console.print(f"Simulators of {', '.join(sims)} run here; one shop each pulls every minute")
+    console.print(f"({base_url}/channels). Taobao starts throttled and recovers; a product nobody")
+    console.print(f"mapped yet waits on hold at {base_url}/sku-mapping. Ctrl-C stops.\n")
     for thread in threads:
         thread.start()
     try:
         server.run()
     finally:
         stop.set()
+        stop_simulators(sims)
 
 
 def _feed(base_url: str, key: str, every: float, stop: threading.Event, console: Console,

@@ -12,6 +12,9 @@ import orderhub.orders.models  # noqa: F401
 import orderhub.inventory.models  # noqa: F401
 import orderhub.routing.models  # noqa: F401
 import orderhub.rules.models  # noqa: F401
+import orderhub.channels.models  # noqa: F401
+import orderhub.channels.sku_mapping.models  # noqa: F401
+import orderhub.channels.spreadsheets.models  # noqa: F401
 from orderhub.core.db import Base
 
 metadata = Base.metadata

@@ -123,7 +123,12 @@ def _score(data: Divisions, chain: Chain, info, *, fuzzy: bool, inconsistent: bo
         flags.add("landmark_relative")
     if info.rural:
         flags.add("rural")
-    if not info.house_number:
+    # Platforms mask the detail they hand to most apps (花*路***号): what is hidden cannot be
+    # judged vague; the platform's own e-waybill prints the real address.
+    masked = "*" in info.street + info.detail
+    if masked:
+        flags.add("masked")
+    elif not info.house_number:
         flags.add("no_house_number")
     if inconsistent:
         flags.add("inconsistent")
@@ -149,11 +154,13 @@ def _score(data: Divisions, chain: Chain, info, *, fuzzy: bool, inconsistent: bo
             reasons.append("abbreviated")
         if fuzzy:
             reasons.append("fuzzy")
-        if len(info.detail) < 3 and not info.house_number:
+        if masked:
+            pass
+        elif len(info.detail) < 3 and not info.house_number:
             reasons.append("short_detail")
         elif not info.place:
             reasons.append("no_place")
-        if not info.house_number:
+        if not info.house_number and not masked:
             reasons.append("rural_no_house_number" if info.rural else "no_house_number")
         confidence = max(0.0, 1.0 - sum(PENALTY[r] for r in reasons))
     if info.landmark:

@@ -10,11 +10,13 @@ from fastapi.responses import JSONResponse
 from orderhub.api import cursors
 from orderhub.api.deps import requires
 from orderhub.api.idempotency import Reply
-from orderhub.api.openapi import WRITE_RESPONSES, api_router
+from orderhub.api.openapi import WRITE_RESPONSES, api_router, json_body
 from orderhub.api.writes import Write, writer
+from orderhub.channels.reprocess import reprocess
+from orderhub.channels.schemas import ReprocessIn
 from orderhub.core import deadletters, quarantine
 from orderhub.core.actor import Actor
-from orderhub.core.db import unit_of_work
+from orderhub.core.db import get_engine, unit_of_work
 from orderhub.core.models import OutboxEvent, QuarantinedInput
 from orderhub.orders.present import event_dict
 
@@ -67,6 +69,21 @@ def get_quarantined(quarantine_id: int,
     with unit_of_work() as session:
         return JSONResponse(_quarantined(quarantine.get_quarantined(session, quarantine_id),
                                          preview=False))
+
+
+@router.post("/quarantine/{quarantine_id}/reprocess", openapi_extra=json_body(ReprocessIn),
+             responses=WRITE_RESPONSES)
+def reprocess_quarantined(quarantine_id: int,
+                          write: Annotated[Write, Depends(writer("outbox.manage"))]) -> JSONResponse:
+    """Send kept input through intake again: as kept (the mapping was fixed) or with `raw`, the
+    corrected payload. The row is marked resolved with the order it made."""
+    body = write.parse(ReprocessIn)
+    order = reprocess(get_engine(), quarantine_id=quarantine_id, actor=write.actor,
+                      raw_text=body.raw)
+    with unit_of_work() as session:
+        return write.answer(session, lambda: Reply(200, {"quarantine_id": quarantine_id,
+                                                         "order_no": order.order_no,
+                                                         "status": order.status}))
 
 
 def _dead_letter(event: OutboxEvent) -> dict[str, Any]:

@@ -7,6 +7,9 @@ from fastapi import FastAPI
 
 from orderhub.api import errors, openapi, ops, orders, system
 from orderhub.api.middleware import BodyLimit, RequestMetrics
+from orderhub.channels import api as channels_api
+from orderhub.channels.sku_mapping import api as sku_mapping_api
+from orderhub.channels.spreadsheets import api as spreadsheets_api
 from orderhub.core.settings import get_settings
 from orderhub.inventory import api as inventory_api
 from orderhub.routing import api as routing_api
@@ -19,6 +22,7 @@ def mount(app: FastAPI) -> None:
     app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
     app.add_middleware(RequestMetrics)
     for router in (orders.router, ops.router, *rules_api.routers, *routing_api.routers,
-                   *inventory_api.routers, system.api_routes, system.root_router):
+                   *inventory_api.routers, *sku_mapping_api.routers, *channels_api.routers, *spreadsheets_api.routers,
+                   system.api_routes, system.root_router):
         app.include_router(router)
     openapi.install(app)

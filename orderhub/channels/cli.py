@@ -22,6 +22,7 @@ from orderhub.orders.service import find_shop
 shops = typer.Typer(help="Shops and their channel accounts (店铺).", no_args_is_help=True)
 out = Console()
 CLI = Actor.system("cli")
+EXTRA = typer.Option([], help="KEY=VALUE a platform needs (sign_secret, api_version, sign_method).")
 
 
 def _fail(exc: DomainError) -> None:
@@ -50,8 +51,7 @@ def shops_add(channel: str = typer.Option(..., help="taobao|jd|douyin|pdd|kuaish
               app_secret: str = typer.Option("", help="The app secret (stored encrypted)."),
               access_token: str = typer.Option("", help="The shop's access token / session."),
               base_url: str = typer.Option("", help="Gateway; default: the platform's real one."),
-              extra: list[str] = typer.Option([], help="KEY=VALUE a platform needs "
-                                                       "(sign_secret, api_version, sign_method)."),
+              extra: list[str] = EXTRA,
               interval: int = typer.Option(600, help="Seconds between pulls (at least 60).")) -> None:
     """Add a shop: a platform shop is pulled every --interval seconds; a `webhook` shop (the own
     store) gets a push secret, printed once."""
@@ -76,7 +76,7 @@ def shops_add(channel: str = typer.Option(..., help="taobao|jd|douyin|pdd|kuaish
 def shops_update(name: str = typer.Option(..., help="Shop name."),
                  app_key: str = typer.Option(None), app_secret: str = typer.Option(None),
                  access_token: str = typer.Option(None), base_url: str = typer.Option(None),
-                 extra: list[str] = typer.Option([], help="KEY=VALUE to set."),
+                 extra: list[str] = EXTRA,
                  interval: int = typer.Option(None, help="Seconds between pulls.")) -> None:
     """Change credentials (the shop is healthy again until a pull says otherwise) or schedule."""
     try:

@@ -158,6 +158,9 @@ class DouyinConnector(Connector):
             raise Rejected(f"douyin order.orderDetail: no order {platform_order_id}")
         return self.map_all([raw], to_order, lambda r: r["order_id"])
 
+    def map_order(self, raw: dict[str, Any]) -> dict[str, Any]:
+        return to_order(raw)
+
     def fetch(self, platform_order_id: str) -> PulledOrder:
         page = self.detail(platform_order_id)
         if page.bad:

@@ -144,6 +144,9 @@ class PddConnector(Connector):
             raise Rejected(f"pdd pdd.order.information.get: no order {platform_order_id}")
         return self.map_all([raw], to_order, lambda r: r["order_sn"])
 
+    def map_order(self, raw: dict[str, Any]) -> dict[str, Any]:
+        return to_order(raw)
+
     def fetch(self, platform_order_id: str) -> PulledOrder:
         page = self.detail(platform_order_id)
         if page.bad:

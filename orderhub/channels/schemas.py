@@ -40,3 +40,8 @@ class ShopPatch(BaseModel):
 
 class SyncIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class ReprocessIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    raw: Annotated[str, StringConstraints(max_length=1_000_000)] | None = None

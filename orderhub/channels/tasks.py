@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
 from orderhub.channels import service, sync
 from orderhub.channels.base import AuthFailed, ChannelError, StockLevel
 from orderhub.channels.models import ChannelAccount
 from orderhub.channels.registry import PLATFORMS
+from orderhub.channels.sku_mapping.models import SkuMapping
 from orderhub.core import audit, outbox
 from orderhub.core.actor import Actor
 from orderhub.core.models import OutboxEvent
@@ -72,7 +73,6 @@ def confirm_shipment(session: Session, event: OutboxEvent) -> None:
 @outbox.handler("stock.sellable_changed", name="channels.push_stock")
 def push_stock(session: Session, event: OutboxEvent) -> None:
     """Inventory coalesces sellable-stock changes per shop; this sends them to the platform."""
-    from sqlalchemy import select
     shop = session.scalar(select(Shop).where(Shop.name == event.payload.get("shop")))
     account = session.get(ChannelAccount, shop.id) if shop is not None else None
     if shop is None or account is None or shop.channel not in PLATFORMS or not account.healthy:
@@ -90,13 +90,23 @@ def push_stock(session: Session, event: OutboxEvent) -> None:
 
 
 def platform_skus(session: Session, shop: Shop, changes: dict[str, int]) -> dict[str, int]:
-    """Internal SKU codes -> the codes the platform knows them by (the SKU mapping reversed;
-    a SKU with no mapping is listed on the platform under its own code)."""
-    try:
-        from orderhub.channels.sku_mapping.service import platform_codes
-    except ImportError:  # mapping not installed: our codes are the platform's
-        return dict(changes)
-    return platform_codes(session, shop_id=shop.id, changes=changes)
+    """Internal SKU codes -> the codes the platform lists them under: every platform SKU mapped
+    to it (this shop's mapping over an all-shops one); a SKU nobody mapped is listed under its
+    own code, as the identity mapping on intake assumes."""
+    rows = session.execute(
+        select(SkuMapping.platform_sku, SkuMapping.sku, SkuMapping.shop_id)
+        .where(SkuMapping.sku.in_(list(changes)),
+               or_(SkuMapping.shop_id == shop.id, SkuMapping.shop_id.is_(None)))
+        .order_by(SkuMapping.shop_id.is_(None))).all()
+    levels: dict[str, int] = {}
+    mapped: set[str] = set()
+    for platform_sku, sku, _ in rows:  # this shop's rows first: they win
+        levels.setdefault(platform_sku, changes[sku])
+        mapped.add(sku)
+    for sku, quantity in changes.items():
+        if sku not in mapped:
+            levels.setdefault(sku, quantity)
+    return levels
 
 
 def _shop(session: Session, shop_id: int) -> tuple[Shop | None, ChannelAccount | None]:

@@ -1,4 +1,4 @@
-"""`orderhub skus import`, `orderhub warehouses add|list`, `orderhub stock receive|set|verify|ttl`."""
+"""`orderhub skus import|map|unmap|mappings`, `orderhub warehouses add|list`, `orderhub stock receive|set|verify|ttl`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from orderhub.channels.sku_mapping import cli as mapping_cli
+from orderhub.channels.sku_mapping.service import map_sku
 from orderhub.core.actor import Actor
 from orderhub.core.db import unit_of_work
 from orderhub.core.errors import DomainError
@@ -21,6 +23,10 @@ warehouses = typer.Typer(help="Warehouses (仓库).", no_args_is_help=True)
 stock = typer.Typer(help="Stock levels and the movement ledger (库存).", no_args_is_help=True)
 out = Console()
 CLI = Actor.system("cli")
+# SKU mapping lives in channels/sku_mapping; its commands sit in this group, where people look.
+skus.command("map")(mapping_cli.skus_map)
+skus.command("unmap")(mapping_cli.skus_unmap)
+skus.command("mappings")(mapping_cli.skus_mappings)
 
 
 def _fail(exc: DomainError) -> None:
@@ -34,14 +40,16 @@ def _fail(exc: DomainError) -> None:
 def skus_import(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
                                                      help="CSV (UTF-8 or GB18030) or XLSX file.")]) -> None:
     """Create or update SKUs from a spreadsheet: code, name, category, barcode, weight_g,
-    purchase_limited, presale, components (SKU-A:1;SKU-B:2 for a bundle)."""
+    purchase_limited, presale, components (SKU-A:1;SKU-B:2 for a bundle); rows with a
+    platform_sku (平台SKU / 商家编码, optional shop) map that platform SKU to the row's code."""
     try:
         with unit_of_work() as session:
-            result = importer.import_skus(session, data=path.read_bytes(), filename=path.name, actor=CLI)
+            result = importer.import_skus(session, data=path.read_bytes(), filename=path.name, actor=CLI,
+                                          map_platform_sku=map_sku)
     except DomainError as exc:
         _fail(exc)
     out.print(f"imported {path.name}: {result.created} created, {result.updated} updated, "
-              f"{result.bundles} bundles set")
+              f"{result.bundles} bundles set, {result.mappings} platform SKUs mapped")
 
 
 @warehouses.command("add")

@@ -13,13 +13,17 @@ from orderhub.web.errors import render_error
 from orderhub.web.pages import (
     approvals,
     auth,
+    channels,
     dead_letters,
+    imports,
     inventory,
     inventory_stock,
     masterdata,
     orders,
+    quarantine,
     routing,
     rules,
+    sku_mapping,
     tasks,
 )
 from orderhub.web.render import STATIC
@@ -28,7 +32,7 @@ from orderhub.web.render import STATIC
 def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for pages in (auth, orders, dead_letters, rules, approvals, routing, inventory,
-                  masterdata, inventory_stock, tasks):
+                  masterdata, inventory_stock, tasks, sku_mapping, channels, quarantine, imports):
         app.include_router(pages.router)
     # The application's exception handler renders errors outside /api with this.
     app.state.html_error_renderer = render_error

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 
 from orderhub.api.app import create_app
 from orderhub.channels import service
+from orderhub.channels.demo import sim_credentials
 from orderhub.channels.registry import PLATFORMS, simulator_class
 from orderhub.core.db import unit_of_work
 from orderhub.orders.models import Order, Shop
@@ -28,12 +29,6 @@ def available(channel: str) -> bool:
 
 ALL_PLATFORMS = [pytest.param(c, marks=pytest.mark.skipif(not available(c), reason="not built"))
                  for c in PLATFORMS]
-
-
-def sim_credentials(sim: Any) -> dict[str, Any]:
-    """What a shop needs to talk to this simulator (its keys, and what only some platforms use)."""
-    return {"app_key": sim.app_key, "app_secret": sim.app_secret,
-            "access_token": sim.access_token, "extra": dict(sim.extra)}
 
 
 @pytest.fixture

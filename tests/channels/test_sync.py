@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from orderhub.channels import sync
-from orderhub.channels.registry import PLATFORMS, connector_class
 from orderhub.channels.models import ChannelAccount, PullRun
+from orderhub.channels.registry import PLATFORMS, connector_class
 from orderhub.core.db import unit_of_work
 from orderhub.core.models import OutboxEvent, QuarantinedInput
 from orderhub.orders.models import Order
@@ -142,15 +142,15 @@ def test_wrong_secret_marks_the_shop_unhealthy_and_touches_no_data(channel, make
 def test_a_pull_killed_midway_loses_and_duplicates_nothing(channel, make_sim, add_shop,
                                                            committed) -> None:
     sim = make_sim(channel)
-    day_of_orders(sim, 120)
+    day_of_orders(sim, 400)  # more than one page on every platform (Shopify pages 250)
     add_shop(channel, sim, name="killed-shop")
-    sim.faults.update({"slow_seconds": 0.15})
+    sim.faults.update({"slow_seconds": 0.3})
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen([sys.executable, "-m", "orderhub.cli", "sync", "--shop", "killed-shop"],
                              cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     shop_id = _shop_id(committed, "killed-shop")
     deadline = time.monotonic() + 60
-    while not stored_orders(committed, shop_id):  # wait until some pages are committed
+    while not _count(committed, shop_id):  # wait until some pages are committed
         assert child.poll() is None, child.communicate()[0].decode()
         assert time.monotonic() < deadline
         time.sleep(0.1)
@@ -210,3 +210,8 @@ def _shop_id(engine: Engine, name: str) -> int:
     from orderhub.orders.models import Shop
     with unit_of_work(engine) as session:
         return session.scalar(select(Shop.id).where(Shop.name == name))
+
+
+def _count(engine: Engine, shop_id: int) -> int:
+    with unit_of_work(engine) as session:
+        return session.scalar(select(func.count()).select_from(Order).where(Order.shop_id == shop_id))
