@@ -62,7 +62,7 @@ def reprocess(engine: Engine, *, quarantine_id: int, actor: Actor,
     with unit_of_work(engine) as session:
         row = get_quarantined(session, quarantine_id)
         received = pipeline.receive(session, data=data, raw=document,
-                                    source=f"reprocess:{row.source}"[:120], actor=actor)
+                                    source=f"quarantine:{quarantine_id}", actor=actor)
         row.resolved_at = clock.now()
         audit.record(session, actor=actor, entity_type="quarantine", entity_id=quarantine_id,
                      action="quarantine.reprocessed",

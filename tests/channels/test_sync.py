@@ -4,10 +4,7 @@ killed pull loses and duplicates nothing, and bad credentials touch no data."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -23,7 +20,7 @@ from orderhub.core.db import unit_of_work
 from orderhub.core.models import OutboxEvent, QuarantinedInput
 from orderhub.orders.models import Order
 from tests.channels.conftest import ALL_PLATFORMS, available, stored_orders
-from tests.support.processes import REPO
+from tests.support.processes import finish, start_worker
 
 
 def day_of_orders(sim: Any, count: int) -> list[Any]:
@@ -139,27 +136,28 @@ def test_wrong_secret_marks_the_shop_unhealthy_and_touches_no_data(channel, make
 
 
 @pytest.mark.parametrize("channel", ALL_PLATFORMS)
-def test_a_pull_killed_midway_loses_and_duplicates_nothing(channel, make_sim, add_shop,
-                                                           committed) -> None:
+def test_a_worker_killed_mid_pull_and_restarted_loses_and_duplicates_nothing(
+        channel, make_sim, add_shop, committed) -> None:
+    """A real `orderhub worker` process runs the scheduled pull and is killed (SIGKILL) after
+    some pages are committed; a new worker takes the job over once the lease runs out."""
     sim = make_sim(channel)
     day_of_orders(sim, 400)  # more than one page on every platform (Shopify pages 250)
-    add_shop(channel, sim, name="killed-shop")
+    shop_id = add_shop(channel, sim, name="killed-shop")
     sim.faults.update({"slow_seconds": 0.3})
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    child = subprocess.Popen([sys.executable, "-m", "orderhub.cli", "sync", "--shop", "killed-shop"],
-                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    shop_id = _shop_id(committed, "killed-shop")
+    lease = {"ORDERHUB_OUTBOX_LEASE_SECONDS": "2"}
+    first = start_worker(burst=False, name="doomed", **lease)
     deadline = time.monotonic() + 60
     while not _count(committed, shop_id):  # wait until some pages are committed
-        assert child.poll() is None, child.communicate()[0].decode()
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    child.send_signal(signal.SIGKILL)
-    child.wait(timeout=10)
-    partial = len(stored_orders(committed, shop_id))
+        assert first.poll() is None, first.communicate()[0]
+        assert time.monotonic() < deadline, "the worker never stored a page"
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    partial = _count(committed, shop_id)
     sim.faults.update({"slow_seconds": 0.0})
-    pull_until_done(committed, shop_id)
-    assert partial < len(sim.book.orders)
+    time.sleep(2.5)  # the dead worker's lease on the job runs out
+    finish(start_worker(burst=True, name="successor", **lease), timeout=120)
+    assert 0 < partial < len(sim.book.truth()["orders"])
     assert_matches_truth(committed, shop_id, sim)
 
 
