@@ -38,7 +38,7 @@ def start_simulators(seed: int | None = None) -> dict[str, Any]:
         sim.start()
         sim.start_feed(every_seconds=NEW_ORDER_SECONDS, unknown_sku_share=0.08)
         sims[channel] = sim
-    sims[THROTTLED].faults.update({"throttle": 2})
+    sims[THROTTLED].faults.update({"throttle": 1})
     return sims
 
 

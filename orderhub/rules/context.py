@@ -63,6 +63,7 @@ class ReceiverCtx:
     phone_digits: str = ""  # digits only, e.g. "13800138000"
     phone_kind: str = ""  # mobile | landline | masked | virtual | invalid
     phone_valid: bool = False
+    country: str = "CN"  # ISO code; the Chinese address and phone checks apply to "CN" only
     province: str = ""
     city: str = ""
     district: str = ""
@@ -207,7 +208,8 @@ def _receiver(order: Order, areas: dict) -> ReceiverCtx:
     district = order.receiver_district or parsed.district
     return ReceiverCtx(
         name=order.receiver_name, phone=order.receiver_phone, phone_digits=phone.normalized,
-        phone_kind=phone.kind, phone_valid=phone.valid, province=province, city=city,
+        phone_kind=phone.kind, phone_valid=phone.valid, country=order.receiver_country or "CN",
+        province=province, city=city,
         district=district, address=full_address(order), parsed=address,
         excluded_carriers=excluded_carriers(areas, province, city, district))
 

@@ -58,6 +58,16 @@ def test_invalid_phone(session: Session) -> None:
     assert "invalid-phone" not in fired(session, place(session, receiver={"phone": "138****5678"}))
 
 
+def test_chinese_address_and_phone_checks_leave_cross_border_orders_alone(session: Session) -> None:
+    """A Shopify order to Los Angeles has neither a Chinese address nor a Chinese number."""
+    pack(session)
+    abroad = place(session, receiver={"country": "US", "province": "California", "city": "Los Angeles",
+                                      "district": "", "address": "1200 Wilshire Blvd Apt 5",
+                                      "phone": "+1 323-555-0187"})
+    assert not {"vague-address", "invalid-phone", "rural-short-phone"} & fired(session, abroad)
+    assert "address_check" not in open_reasons(abroad) and "phone_check" not in open_reasons(abroad)
+
+
 def test_unpaid_for_15_minutes(session: Session) -> None:
     pack(session)
     late = place(session, status="unpaid", minutes_ago=20)
