@@ -152,6 +152,26 @@ class Connector(ABC):
         quarantined payload after a person fixed it)."""
         raise NotImplementedError(f"{self.channel} cannot map a single payload")
 
+    def carrier_code(self, carrier: str, table: Mapping[str, Any]) -> Any:
+        """The platform's code for one of our carriers: the connector's table, overridden or
+        extended per shop by extra["carrier_codes"] = "JTSD:5001,DBKD:3046" (platforms add
+        carriers faster than we release)."""
+        overrides = dict(pair.strip().split(":", 1) for pair in
+                         self.credentials.extra.get("carrier_codes", "").split(",") if ":" in pair)
+        codes = {**table, **overrides}
+        if carrier not in codes:
+            raise Rejected(f"{self.channel}: no carrier code for {carrier!r}; set it in the "
+                           f"shop's carrier_codes (e.g. {carrier}:<code>)", platform_code="carrier")
+        return codes[carrier]
+
+    def map_one(self, raw: dict[str, Any], platform_order_id: str) -> PulledOrder:
+        """One fetched order; one that does not map is refused with the reason."""
+        try:
+            return PulledOrder(order=self.map_order(raw), raw=raw)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            raise Rejected(f"{self.channel}: order {platform_order_id} cannot be mapped: "
+                           f"{type(exc).__name__}: {exc}", platform_code="mapping") from exc
+
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
         """True if a push really came from the platform (signature over the raw body)."""
         raise Rejected(f"{self.channel} does not push orders")

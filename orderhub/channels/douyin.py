@@ -38,7 +38,7 @@ SUCCESS = "10000"
 
 # Our carrier codes -> Douyin `company_code` (order.logisticsCompanyList). The first seven are
 # the codes Douyin's list uses; jtexpress/debangkuaidi are unverified. Override per shop with
-# Credentials.extra["company_codes"] = '{"JTSD": "..."}'.
+# Credentials.extra["carrier_codes"] = "JTSD:jtexpress".
 COMPANY_CODES = {"SF": "shunfeng", "ZTO": "zhongtong", "YTO": "yuantong", "YUNDA": "yunda",
                  "STO": "shentong", "JD": "jd", "EMS": "ems", "JTSD": "jtexpress",
                  "DBKD": "debangkuaidi"}
@@ -150,32 +150,21 @@ class DouyinConnector(Connector):
             for rows in read_backwards(read, first=0, size=self.page_size):
                 yield self.map_all(unseen(rows), to_order, lambda raw: raw["order_id"])
 
-    def detail(self, platform_order_id: str) -> Page:
-        """order.orderDetail as a one-order page (a payload that does not map is a BadPayload)."""
+    def detail(self, platform_order_id: str) -> dict[str, Any]:
+        """order.orderDetail: the order's payload as the platform sends it."""
         data = self.call("order.orderDetail", {"shop_order_id": str(platform_order_id)})
         raw = data.get("shop_order_detail")
         if not raw:
             raise Rejected(f"douyin order.orderDetail: no order {platform_order_id}")
-        return self.map_all([raw], to_order, lambda r: r["order_id"])
+        return raw
 
     def map_order(self, raw: dict[str, Any]) -> dict[str, Any]:
         return to_order(raw)
 
     def fetch(self, platform_order_id: str) -> PulledOrder:
-        page = self.detail(platform_order_id)
-        if page.bad:
-            raise Rejected(f"douyin order {platform_order_id} does not map: {page.bad[0].reason}")
-        return page.orders[0]
+        return self.map_one(self.detail(platform_order_id), platform_order_id)
 
     # --- write-back and stock ----------------------------------------------------------------
-
-    def company_code(self, carrier: str) -> str:
-        codes = dict(COMPANY_CODES)
-        if self.credentials.extra.get("company_codes"):
-            codes.update(json.loads(self.credentials.extra["company_codes"]))
-        if carrier not in codes:
-            raise Rejected(f"douyin: no company_code for carrier {carrier!r}")
-        return codes[carrier]
 
     def confirm_shipment(self, platform_order_id: str, *, carrier: str, tracking_no: str,
                          line_ids: list[str] | None = None) -> None:
@@ -186,7 +175,8 @@ class DouyinConnector(Connector):
                 raise Rejected("douyin order.logisticsAdd ships the whole order; "
                                f"lines {sorted(lines)} but asked for {sorted(map(str, line_ids))}")
         self.call("order.logisticsAdd", {
-            "order_id": str(platform_order_id), "company_code": self.company_code(carrier),
+            "order_id": str(platform_order_id),
+            "company_code": self.carrier_code(carrier, COMPANY_CODES),
             "company": CARRIERS.get(carrier, carrier), "logistics_code": tracking_no})
 
     def push_stock(self, levels: list[StockLevel]) -> None:
@@ -226,10 +216,7 @@ class DouyinConnector(Connector):
             ident = data.get("p_id") if isinstance(data, dict) else None
             if ident and str(ident) not in order_ids:
                 order_ids.append(str(ident))
-        page = Page(orders=[], requests=0)
-        for order_id in order_ids:
-            one = self.detail(order_id)
-            page.requests += 1
-            page.orders += one.orders
-            page.bad += one.bad
+        page = self.map_all([self.detail(order_id) for order_id in order_ids], to_order,
+                            lambda r: r["order_id"])
+        page.requests = len(order_ids)
         return page

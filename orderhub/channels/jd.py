@@ -34,7 +34,7 @@ from orderhub.channels.paging import Unseen
 
 # Our carrier codes -> JD logiCoprId (the seller's list comes from jingdong.delivery.logistics.get;
 # these ids are the common ones seen in integrations). 极兔 has no widely published id: a shop sets
-# it in Credentials.extra["logi_copr_ids"] as "JTSD:<id>" (that also overrides any other).
+# it in Credentials.extra["carrier_codes"] as "JTSD:<id>" (that also overrides any other).
 LOGI_COPR_IDS = {"SF": "467", "EMS": "465", "ZTO": "1499", "YTO": "463", "YUNDA": "1327",
                  "STO": "470", "JD": "2087", "DBKD": "3046"}
 
@@ -131,11 +131,7 @@ class JdConnector(Connector):
         raw = detail.get("orderInfo")
         if not isinstance(raw, dict):
             raise Rejected(f"jd: order {platform_order_id} not in the answer", platform_code="orderInfo")
-        page = self.map_all([raw], mapping.to_order, mapping.order_id)
-        if page.bad:
-            raise Rejected(f"jd: order {platform_order_id} cannot be mapped: {page.bad[0].reason}",
-                           platform_code="mapping")
-        return page.orders[0]
+        return self.map_one(raw, platform_order_id)
 
     def map_order(self, raw: dict[str, Any]) -> dict[str, Any]:
         """A quarantined order payload, fixed by a person, mapped again."""
@@ -148,12 +144,9 @@ class JdConnector(Connector):
         if line_ids:
             raise Rejected("jd: jingdong.pop.order.shipment ships whole orders; split the order "
                            "on JD first", platform_code="line_ids")
-        ids = {**LOGI_COPR_IDS, **_pairs(self.credentials.extra.get("logi_copr_ids", ""))}
-        if carrier not in ids:
-            raise Rejected(f"jd: no logiCoprId for carrier {carrier!r}; set it in the shop's "
-                           f"logi_copr_ids", platform_code="logiCoprId")
         inner = self.call("jingdong.pop.order.shipment", {
-            "orderId": platform_order_id, "logiCoprId": ids[carrier], "logiNo": tracking_no})
+            "orderId": platform_order_id, "logiCoprId": self.carrier_code(carrier, LOGI_COPR_IDS),
+            "logiNo": tracking_no})
         result = inner.get("sopjosshipment_result") or {}
         if not result.get("success"):
             reason = (result.get("chinese_err_code") or result.get("chineseErrCode")
@@ -215,7 +208,3 @@ def error_from(error: dict[str, Any], method: str) -> ChannelError:
         return Unavailable(text, platform_code=code)
     return Rejected(text, platform_code=code)
 
-
-def _pairs(text: str) -> dict[str, str]:
-    """"JTSD:5001,DBKD:3046" -> {"JTSD": "5001", "DBKD": "3046"}."""
-    return dict(pair.split(":", 1) for pair in text.split(",") if ":" in pair)

@@ -151,10 +151,7 @@ class KuaishouConnector(Connector):
         raw = self.call("open.order.detail", {"oid": int(platform_order_id)})
         if not isinstance(raw, dict) or "orderBaseInfo" not in raw:
             raise Rejected(f"kuaishou open.order.detail: no order {platform_order_id}")
-        page = self.map_all([raw], mapping.to_order, mapping.order_id)
-        if page.bad:
-            raise Rejected(f"kuaishou order {platform_order_id}: {page.bad[0].reason}")
-        return page.orders[0]
+        return self.map_one(raw, platform_order_id)
 
     # --- write-back --------------------------------------------------------------------------
 
@@ -162,11 +159,9 @@ class KuaishouConnector(Connector):
                          line_ids: list[str] | None = None) -> None:
         """Whole order only (one item per order anyway). Repeating with the same tracking
         number succeeds on Kuaishou, so a retried write-back is harmless."""
-        if carrier not in EXPRESS_CODES:
-            raise Rejected(f"kuaishou: no expressCode for carrier {carrier!r}")
         self.call("open.seller.order.goods.deliver", {
             "orderId": int(platform_order_id), "expressNo": tracking_no,
-            "expressCode": EXPRESS_CODES[carrier]}, post=True)
+            "expressCode": int(self.carrier_code(carrier, EXPRESS_CODES))}, post=True)
 
     def push_stock(self, levels: list[StockLevel]) -> None:
         skus = self._sku_index()

@@ -31,7 +31,7 @@ from orderhub.channels.paging import Unseen, read_backwards
 from orderhub.channels.pdd_map import to_order
 
 # Our carrier codes -> PDD `logistics_id` (pdd.logistics.companies.get). Unverified from a
-# published list; override per shop with Credentials.extra["logistics_ids"] = '{"SF": 44}'.
+# published list; override per shop with Credentials.extra["carrier_codes"] = "SF:44".
 LOGISTICS_IDS = {"SF": 44, "ZTO": 115, "YTO": 85, "YUNDA": 121, "STO": 1, "JD": 120,
                  "EMS": 118, "JTSD": 384, "DBKD": 131}
 
@@ -136,32 +136,21 @@ class PddConnector(Connector):
             for rows in read_backwards(read, first=1, size=self.page_size):
                 yield self.map_all(unseen(rows), to_order, lambda raw: raw["order_sn"])
 
-    def detail(self, platform_order_id: str) -> Page:
+    def detail(self, platform_order_id: str) -> dict[str, Any]:
         data = self.call("pdd.order.information.get", {"order_sn": platform_order_id},
                          answer="order_info_get_response")
         raw = data.get("order_info")
         if not raw:
             raise Rejected(f"pdd pdd.order.information.get: no order {platform_order_id}")
-        return self.map_all([raw], to_order, lambda r: r["order_sn"])
+        return raw
 
     def map_order(self, raw: dict[str, Any]) -> dict[str, Any]:
         return to_order(raw)
 
     def fetch(self, platform_order_id: str) -> PulledOrder:
-        page = self.detail(platform_order_id)
-        if page.bad:
-            raise Rejected(f"pdd order {platform_order_id} does not map: {page.bad[0].reason}")
-        return page.orders[0]
+        return self.map_one(self.detail(platform_order_id), platform_order_id)
 
     # --- write-back and stock ----------------------------------------------------------------
-
-    def logistics_id(self, carrier: str) -> int:
-        ids = dict(LOGISTICS_IDS)
-        if self.credentials.extra.get("logistics_ids"):
-            ids.update(json.loads(self.credentials.extra["logistics_ids"]))
-        if carrier not in ids:
-            raise Rejected(f"pdd: no logistics_id for carrier {carrier!r}")
-        return int(ids[carrier])
 
     def confirm_shipment(self, platform_order_id: str, *, carrier: str, tracking_no: str,
                          line_ids: list[str] | None = None) -> None:
@@ -172,7 +161,7 @@ class PddConnector(Connector):
                 raise Rejected("pdd.logistics.online.send ships the whole order; "
                                f"lines {sorted(lines)} but asked for {sorted(map(str, line_ids))}")
         data = self.call("pdd.logistics.online.send", {
-            "order_sn": platform_order_id, "logistics_id": self.logistics_id(carrier),
+            "order_sn": platform_order_id, "logistics_id": int(self.carrier_code(carrier, LOGISTICS_IDS)),
             "tracking_number": tracking_no}, answer="logistics_online_send_response")
         if data.get("is_success") is not True:
             raise Rejected(f"pdd.logistics.online.send for {platform_order_id}: {data}")

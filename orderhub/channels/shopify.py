@@ -128,10 +128,7 @@ class ShopifyConnector(Connector):
 
     def fetch(self, platform_order_id: str) -> PulledOrder:
         body, _ = self.get_json(self.url(f"orders/{platform_order_id}.json"))
-        page = self.map_all([body["order"]], mapping.to_order, mapping.order_id)
-        if page.bad:
-            raise Rejected(f"shopify order {platform_order_id}: {page.bad[0].reason}")
-        return page.orders[0]
+        return self.map_one(body["order"], platform_order_id)
 
     # --- webhooks ----------------------------------------------------------------------------
 
@@ -187,7 +184,8 @@ class ShopifyConnector(Connector):
             return  # every wanted line already fulfilled: an earlier try got through
         self.request("POST", self.url("fulfillments.json"), json={"fulfillment": {
             "line_items_by_fulfillment_order": batches,
-            "tracking_info": {"company": TRACKING_COMPANIES[carrier], "number": tracking_no,
+            "tracking_info": {"company": self.carrier_code(carrier, TRACKING_COMPANIES),
+                              "number": tracking_no,
                               "url": TRACKING_URL.format(number=tracking_no)},
             "notify_customer": True}})
 

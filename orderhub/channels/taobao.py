@@ -148,11 +148,7 @@ class TaobaoConnector(Connector):
 
     def fetch(self, platform_order_id: str) -> PulledOrder:
         raw = self._fullinfo(platform_order_id)
-        page = self.map_all([raw], mapping.to_order, mapping.trade_id)
-        if page.bad:
-            raise Rejected(f"taobao: trade {platform_order_id} cannot be mapped: "
-                           f"{page.bad[0].reason}", platform_code="mapping")
-        return page.orders[0]
+        return self.map_one(raw, platform_order_id)
 
     def map_order(self, raw: dict[str, Any]) -> dict[str, Any]:
         """A quarantined trade payload, fixed by a person, mapped again."""
@@ -162,12 +158,10 @@ class TaobaoConnector(Connector):
 
     def confirm_shipment(self, platform_order_id: str, *, carrier: str, tracking_no: str,
                          line_ids: list[str] | None = None) -> None:
-        if carrier not in COMPANY_CODES:
-            raise Rejected(f"taobao: no TOP company code for carrier {carrier!r}",
-                           platform_code="company_code")
+        company_code = self.carrier_code(carrier, COMPANY_CODES)
         split = {"sub_tid": ",".join(line_ids), "is_split": 1} if line_ids else {}
         body = self.call("taobao.logistics.offline.send", tid=platform_order_id,
-                         out_sid=tracking_no, company_code=COMPANY_CODES[carrier], **split)
+                         out_sid=tracking_no, company_code=company_code, **split)
         if not (body.get("shipping") or {}).get("is_success"):
             raise Rejected(f"taobao: shipment of {platform_order_id} not accepted: {body}",
                            platform_code="is_success")

@@ -293,7 +293,7 @@ def test_a_simulated_order_round_trips_with_units_times_and_masks(sim: JdSim) ->
 
 def test_confirm_shipment_is_recorded_with_the_jd_carrier_id(sim: JdSim) -> None:
     made = [o for o in sim.generate(20, unpaid_share=0) if o.lines[0].refund == "none"]
-    conn = connect(sim, extra={"logi_copr_ids": "JTSD:5001"})
+    conn = connect(sim, extra={"carrier_codes": "JTSD:5001"})
     conn.confirm_shipment(made[0].order_id, carrier="ZTO", tracking_no="75123456789012")
     assert sim.book.shipments[-1] == {"order_id": made[0].order_id, "carrier": "1499",
                                       "tracking_no": "75123456789012"}
