@@ -38,6 +38,7 @@ def shop_dict(shop: Shop, account: ChannelAccount | None) -> dict[str, Any]:
                  "app_secret_set": bool(creds.app_secret),
                  "access_token_set": bool(creds.access_token),
                  "pull_interval_seconds": account.pull_interval_seconds,
+                 "field_overrides": dict(account.field_overrides or {}),
                  "healthy": account.healthy, "unhealthy_reason": account.unhealthy_reason,
                  "checkpoint": account.checkpoint.isoformat() if account.checkpoint else None}
     return view

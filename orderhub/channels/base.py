@@ -152,6 +152,11 @@ class Connector(ABC):
         quarantined payload after a person fixed it)."""
         raise NotImplementedError(f"{self.channel} cannot map a single payload")
 
+    def raw_lines(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
+        """The line payloads inside one order's payload, in the order `map_order` maps them
+        (per-shop field overrides read them)."""
+        return []
+
     def carrier_code(self, carrier: str, table: Mapping[str, Any]) -> Any:
         """The platform's code for one of our carriers: the connector's table, overridden or
         extended per shop by extra["carrier_codes"] = "JTSD:5001,DBKD:3046" (platforms add

@@ -22,7 +22,10 @@ from orderhub.orders.service import find_shop
 shops = typer.Typer(help="Shops and their channel accounts (店铺).", no_args_is_help=True)
 out = Console()
 CLI = Actor.system("cli")
-EXTRA = typer.Option([], help="KEY=VALUE a platform needs (sign_secret, api_version, sign_method).")
+EXTRA = typer.Option([], help="KEY=VALUE a platform needs (sign_secret, api_version, sign_method,"
+                                 " carrier_codes).")
+OVERRIDE = typer.Option([], help="FIELD=JMESPATH: read FIELD from elsewhere in the platform's "
+                                 "payload, e.g. lines.platform_sku=outer_iid.")
 
 
 def _fail(exc: DomainError) -> None:
@@ -37,7 +40,7 @@ def _extras(values: list[str]) -> dict[str, str]:
     for item in values:
         key, sep, value = item.partition("=")
         if not sep:
-            out.print(f"[bold red]error:[/] --extra takes KEY=VALUE, got {item!r}")
+            out.print(f"[bold red]error:[/] expected KEY=VALUE, got {item!r}")
             raise typer.Exit(code=2)
         pairs[key.strip()] = value.strip()
     return pairs
@@ -52,6 +55,7 @@ def shops_add(channel: str = typer.Option(..., help="taobao|jd|douyin|pdd|kuaish
               access_token: str = typer.Option("", help="The shop's access token / session."),
               base_url: str = typer.Option("", help="Gateway; default: the platform's real one."),
               extra: list[str] = EXTRA,
+              override: list[str] = OVERRIDE,
               interval: int = typer.Option(600, help="Seconds between pulls (at least 60).")) -> None:
     """Add a shop: a platform shop is pulled every --interval seconds; a `webhook` shop (the own
     store) gets a push secret, printed once."""
@@ -61,7 +65,8 @@ def shops_add(channel: str = typer.Option(..., help="taobao|jd|douyin|pdd|kuaish
                                    display_name=display_name, app_key=app_key,
                                    app_secret=app_secret, access_token=access_token,
                                    base_url=base_url, extra=_extras(extra),
-                                   pull_interval_seconds=interval)
+                                   pull_interval_seconds=interval,
+                                   field_overrides=_extras(override))
             base = new.account.base_url
     except DomainError as exc:
         _fail(exc)
@@ -77,6 +82,7 @@ def shops_update(name: str = typer.Option(..., help="Shop name."),
                  app_key: str = typer.Option(None), app_secret: str = typer.Option(None),
                  access_token: str = typer.Option(None), base_url: str = typer.Option(None),
                  extra: list[str] = EXTRA,
+                 override: list[str] = OVERRIDE,
                  interval: int = typer.Option(None, help="Seconds between pulls.")) -> None:
     """Change credentials (the shop is healthy again until a pull says otherwise) or schedule."""
     try:
@@ -84,7 +90,8 @@ def shops_update(name: str = typer.Option(..., help="Shop name."),
             service.update_shop(session, name=name, actor=CLI, app_key=app_key,
                                 app_secret=app_secret, access_token=access_token,
                                 base_url=base_url, extra=_extras(extra) or None,
-                                pull_interval_seconds=interval)
+                                pull_interval_seconds=interval,
+                                field_overrides=_extras(override) or None)
     except DomainError as exc:
         _fail(exc)
     out.print(f"shop [bold]{name}[/] updated")

@@ -158,6 +158,9 @@ class DouyinConnector(Connector):
             raise Rejected(f"douyin order.orderDetail: no order {platform_order_id}")
         return raw
 
+    def raw_lines(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
+        return list(raw.get("sku_order_list") or [])
+
     def map_order(self, raw: dict[str, Any]) -> dict[str, Any]:
         return to_order(raw)
 

@@ -133,6 +133,9 @@ class JdConnector(Connector):
             raise Rejected(f"jd: order {platform_order_id} not in the answer", platform_code="orderInfo")
         return self.map_one(raw, platform_order_id)
 
+    def raw_lines(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
+        return list(raw.get("itemInfoList") or [])
+
     def map_order(self, raw: dict[str, Any]) -> dict[str, Any]:
         """A quarantined order payload, fixed by a person, mapped again."""
         return mapping.to_order(raw)

@@ -144,6 +144,9 @@ class KuaishouConnector(Connector):
                                   platform_code="cursor")
             cursor = next_cursor
 
+    def raw_lines(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
+        return [raw["orderItemInfo"]] if isinstance(raw.get("orderItemInfo"), dict) else []
+
     def map_order(self, raw: dict[str, Any]) -> dict[str, Any]:
         return mapping.to_order(raw)
 

@@ -34,6 +34,8 @@ class ChannelAccount(Base):
     last_success_at: Mapped[datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column()
+    # Per-shop JMESPath overrides of where a field is read from (channels/overrides.py).
+    field_overrides: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
     webhooks_received: Mapped[int] = mapped_column(Integer, default=0)
     webhooks_rejected: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -144,6 +144,9 @@ class PddConnector(Connector):
             raise Rejected(f"pdd pdd.order.information.get: no order {platform_order_id}")
         return raw
 
+    def raw_lines(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
+        return list(raw.get("item_list") or [])
+
     def map_order(self, raw: dict[str, Any]) -> dict[str, Any]:
         return to_order(raw)
 

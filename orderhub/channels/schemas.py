@@ -26,6 +26,7 @@ class ShopIn(BaseModel):
     base_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
     extra: dict[str, Short] = Field(default_factory=dict)
     pull_interval_seconds: Interval = DEFAULT_PULL_SECONDS
+    field_overrides: dict[Short, Short] = Field(default_factory=dict)
 
 
 class ShopPatch(BaseModel):
@@ -36,6 +37,7 @@ class ShopPatch(BaseModel):
     base_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
     extra: dict[str, Short] | None = None
     pull_interval_seconds: Interval | None = None
+    field_overrides: dict[Short, Short] | None = None
 
 
 class SyncIn(BaseModel):

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orderhub.channels import secrets
+from orderhub.channels import overrides, secrets
 from orderhub.channels.base import Connector, Credentials
 from orderhub.channels.models import (
     DEFAULT_PULL_SECONDS,
@@ -42,7 +42,8 @@ def pull_job_name(shop_name: str) -> str:
 def add_shop(session: Session, *, name: str, channel: str, actor: Actor, display_name: str = "",
              app_key: str = "", app_secret: str = "", access_token: str = "", base_url: str = "",
              extra: dict[str, str] | None = None,
-             pull_interval_seconds: int = DEFAULT_PULL_SECONDS) -> NewShop:
+             pull_interval_seconds: int = DEFAULT_PULL_SECONDS,
+             field_overrides: dict[str, str] | None = None) -> NewShop:
     """A shop on a platform (pulled on a schedule) or the seller's own store (`webhook`:
     pushes signed with a secret generated here)."""
     if channel not in SHOP_CHANNELS:
@@ -60,6 +61,7 @@ def add_shop(session: Session, *, name: str, channel: str, actor: Actor, display
     account = ChannelAccount(shop_id=shop.id, base_url=base_url, app_key=app_key,
                              sealed_secrets=secrets.seal(values),
                              pull_interval_seconds=pull_interval_seconds, healthy=True, failures=0,
+                             field_overrides=overrides.check(field_overrides or {}),
                              webhooks_received=0, webhooks_rejected=0)
     session.add(account)
     session.flush()
@@ -76,7 +78,8 @@ def add_shop(session: Session, *, name: str, channel: str, actor: Actor, display
 def update_shop(session: Session, *, name: str, actor: Actor, app_key: str | None = None,
                 app_secret: str | None = None, access_token: str | None = None,
                 base_url: str | None = None, extra: dict[str, str] | None = None,
-                pull_interval_seconds: int | None = None) -> ChannelAccount:
+                pull_interval_seconds: int | None = None,
+                field_overrides: dict[str, str] | None = None) -> ChannelAccount:
     """Change credentials or schedule. New credentials make the shop healthy again: the next
     pull tells whether they work."""
     shop, account = shop_account(session, name)
@@ -91,6 +94,8 @@ def update_shop(session: Session, *, name: str, actor: Actor, app_key: str | Non
         account.app_key = app_key
     if base_url is not None:
         account.base_url = base_url
+    if field_overrides is not None:
+        account.field_overrides = overrides.check(field_overrides)
     account.sealed_secrets = secrets.seal(values)
     if any(v is not None for v in (app_key, app_secret, access_token, extra)):
         _mark_healthy(account)
@@ -155,6 +160,7 @@ def _check_interval(seconds: int) -> None:
 def _public(account: ChannelAccount) -> dict[str, Any]:
     """What the audit log may show: never the secrets."""
     return {"base_url": account.base_url, "app_key": account.app_key,
+            "field_overrides": dict(account.field_overrides or {}),
             "pull_interval_seconds": account.pull_interval_seconds, "healthy": account.healthy}
 
 

@@ -123,6 +123,9 @@ class ShopifyConnector(Connector):
             # the next link carries page_info (+ limit); nothing else may go with it
             url, params = response.links.get("next", {}).get("url"), None
 
+    def raw_lines(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
+        return list(raw.get("line_items") or [])
+
     def map_order(self, raw: dict[str, Any]) -> dict[str, Any]:
         return mapping.to_order(raw)
 

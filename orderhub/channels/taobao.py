@@ -150,6 +150,9 @@ class TaobaoConnector(Connector):
         raw = self._fullinfo(platform_order_id)
         return self.map_one(raw, platform_order_id)
 
+    def raw_lines(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
+        return list((raw.get("orders") or {}).get("order") or [])
+
     def map_order(self, raw: dict[str, Any]) -> dict[str, Any]:
         """A quarantined trade payload, fixed by a person, mapped again."""
         return mapping.to_order(raw)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, update
 
-from orderhub.channels import service
+from orderhub.channels import overrides, service
 from orderhub.channels.base import Page, PulledOrder
 from orderhub.channels.models import ChannelAccount
 from orderhub.channels.registry import PLATFORMS
@@ -46,6 +46,7 @@ def receive_push(engine: Engine, *, shop_name: str, headers: Mapping[str, str],
         channel, shop_id = shop.channel, shop.id
         secret = service.credentials(account).app_secret
         connector = service.connector_for(shop, account) if channel in PLATFORMS else None
+        field_overrides = dict(account.field_overrides or {})
     if channel != "webhook" and connector is None:
         raise InvalidInput(f"shop {shop_name!r} ({channel}) does not take pushes")
     genuine = (hmac.compare_digest(own_store_signature(secret, body),
@@ -55,7 +56,8 @@ def receive_push(engine: Engine, *, shop_name: str, headers: Mapping[str, str],
         _refused(engine, shop_id=shop_id, shop_name=shop_name, headers=headers, body=body)
         raise BadSignature("the push's signature does not match the shop's secret",
                            details={"shop": shop_name})
-    page = _own_store_page(body) if connector is None else connector.parse_webhook(headers, body)
+    page = _own_store_page(body) if connector is None else overrides.apply_page(
+        connector.parse_webhook(headers, body), connector, field_overrides)
     with unit_of_work(engine) as session:
         stored = store_page(session, shop_name=shop_name, page=page, source=f"push:{channel}")
         session.execute(update(ChannelAccount).where(ChannelAccount.shop_id == shop_id)

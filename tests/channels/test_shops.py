@@ -113,6 +113,12 @@ def test_the_console_lists_shops_adds_one_and_pulls_now(make_sim, committed) -> 
         assert 'data-shop="tb-console" data-state="healthy"' in page
         detail = client.get("/channels/tb-console").text
         assert sim.app_secret not in detail and 'data-outcome="ok"' in detail
+        saved = client.post("/channels/tb-console/update", data={
+            "csrf_token": csrf, "field_overrides": '{"lines.platform_sku": "sku_id"}'})
+        assert "lines.platform_sku" in saved.text and "sku_id" in saved.text
+        refused = client.post("/channels/tb-console/update", data={
+            "csrf_token": csrf, "field_overrides": '{"total": "payment"}'})
+        assert "cannot be overridden" in refused.text
 
 
 def test_secrets_survive_only_with_the_key(make_sim, committed, monkeypatch) -> None:

@@ -3,6 +3,8 @@ errors, throttling), pull now, a shop's settings and recent pulls, adding a shop
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -61,7 +63,7 @@ async def add_shop(request: Request) -> Response:
                 pull_interval_seconds=int(form.get("interval") or 600))
             name, secret = new.shop.name, new.webhook_secret
     except (DomainError, ValueError) as exc:
-        return flash.redirect(URL, "error", describe(exc, t))
+        return flash.redirect(URL, "error", describe(exc, t) or str(exc))
     text = t("channels.added", shop=name) + (f" {t('channels.webhook_secret')}: {secret}"
                                              if secret else "")
     return flash.redirect(f"{URL}/{name}", "ok", text)
@@ -71,15 +73,17 @@ async def add_shop(request: Request) -> Response:
 async def update_shop(request: Request, shop: str) -> Response:
     form, actor = await _form(request)
     t = Translator(pick_locale(request))
-    changes = {k: form[k] for k in ("app_key", "app_secret", "access_token", "base_url")
-               if form.get(k)}
+    changes: dict = {k: form[k] for k in ("app_key", "app_secret", "access_token", "base_url")
+                     if form.get(k)}
     try:
+        if "field_overrides" in form:
+            changes["field_overrides"] = json.loads(form["field_overrides"] or "{}")
         with unit_of_work() as session:
             service.update_shop(session, name=shop, actor=actor,
                                 pull_interval_seconds=int(form["interval"]) if form.get("interval")
                                 else None, **changes)
-    except (DomainError, ValueError) as exc:
-        return flash.redirect(f"{URL}/{shop}", "error", describe(exc, t))
+    except (DomainError, ValueError, TypeError) as exc:
+        return flash.redirect(f"{URL}/{shop}", "error", describe(exc, t) or str(exc))
     return flash.redirect(f"{URL}/{shop}", "ok", t("channels.updated", shop=shop))
 
 
