@@ -11,7 +11,7 @@ from orderhub.core.settings import get_settings
 
 # Capability task modules (handlers and scheduled jobs) register themselves on import.
 BUILTIN = ("orderhub.orders.tasks", "orderhub.inventory.tasks", "orderhub.rules.tasks",
-           "orderhub.routing.tasks")
+           "orderhub.routing.tasks", "orderhub.channels.tasks", "orderhub.intake_tasks")
 
 
 def load_plugins() -> list[str]:

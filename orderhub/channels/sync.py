@@ -27,7 +27,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from orderhub import pipeline
-from orderhub.channels import service
+from orderhub.channels import overrides, service
 from orderhub.channels.base import AuthFailed, ChannelError, Page, windows
 from orderhub.channels.models import ChannelAccount, PullRun
 from orderhub.core import clock, outbox
@@ -88,10 +88,12 @@ def pull_shop(engine: Engine, *, shop_id: int, trigger: str = "schedule",
         session.add(run)
         session.flush()
         run_id, shop_name, channel = run.id, shop.name, shop.channel
+        field_overrides = dict(account.field_overrides or {})
     report.window_start, report.window_end = start, end
     try:
         for window_start, window_end in windows(start, end, connector.max_window):
             for page in connector.pull(window_start, window_end):
+                page = overrides.apply_page(page, connector, field_overrides)
                 with unit_of_work(engine) as session:
                     stored = store_page(session, shop_name=shop_name, page=page,
                                         source=f"pull:{channel}")
@@ -130,20 +132,22 @@ def store_page(session: Session, *, shop_name: str, page: Page, source: str) -> 
     known = _known_versions(session, shop_name, [data for data, _ in valid])
     actor = Actor.system(f"{source}:{shop_name}")
     seen_here: set[str] = set()
+    todo: list[tuple[OrderIn, dict[str, Any]]] = []
     for data, raw in valid:
         key = data.platform_order_id
-        if known.get(key) == _version(data) or (key in seen_here and key in known):
-            stored.unchanged += 1
+        if known.get(key) == _version(data) or key in seen_here:
+            stored.unchanged += 1  # stored in this version, or a later copy in this page
             continue
         seen_here.add(key)
-        received = pipeline.receive(session, data=data, raw=raw, source=source, actor=actor)
+        todo.append((data, raw))
+    for received in pipeline.receive_page(session, shop_name=shop_name, items=todo,
+                                          source=source, actor=actor):
         if received.created:
             stored.created += 1
         elif received.stale or not received.changes:
             stored.unchanged += 1
         else:
             stored.updated += 1
-        known[key] = _version(data)
     return stored
 
 

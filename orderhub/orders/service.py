@@ -12,7 +12,12 @@ from sqlalchemy.orm import Session
 from orderhub.core import audit, clock, outbox
 from orderhub.core.actor import Actor
 from orderhub.core.db import is_postgres
-from orderhub.core.errors import IllegalTransition, InvalidInput, OrderNotFound, UnknownShop
+from orderhub.core.errors import (
+    IllegalTransition,
+    InvalidInput,
+    OrderNotFound,
+    UnknownShop,
+)
 from orderhub.core.ids import order_numbers
 from orderhub.core.money import check_currency, to_minor
 from orderhub.core.settings import get_settings
@@ -66,7 +71,7 @@ def receive_order(session: Session, *, data: OrderIn, raw: dict[str, Any], sourc
                   actor: Actor) -> Received:
     """Create the order, or update it in place if (shop, platform order id) is known."""
     shop = find_shop(session, data.shop)
-    fields, lines = _canonical(data)
+    fields, lines = canonical(data)
     _serialize_same_order(session, shop.id, data.platform_order_id)
     existing = _find(session, shop.id, data.platform_order_id)
     if existing is None:
@@ -159,7 +164,7 @@ def _find(session: Session, shop_id: int, platform_order_id: str) -> Order | Non
     return session.scalar(stmt)
 
 
-def _canonical(data: OrderIn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def canonical(data: OrderIn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     zone = get_settings().timezone
     currency = check_currency(data.currency)
     lines = []
@@ -201,24 +206,53 @@ def _canonical(data: OrderIn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 def _create(session: Session, shop: Shop, data: OrderIn, fields: dict[str, Any],
             lines: list[dict[str, Any]], actor: Actor) -> Order:
-    status = INPUT_STATUS.get(data.status, data.status)
-    now = clock.now()
-    order = Order(order_no=order_numbers(session.get_bind(), get_settings().timezone).next(),
-                  shop_id=shop.id, channel=shop.channel, platform_order_id=data.platform_order_id,
-                  status=status, platform_status=data.status,
-                  receiver_phone_tail=phone_tail(fields["receiver_phone"]),
-                  received_at=now, updated_at=now, version=1, **fields)
+    row = new_order_row(shop, data, fields, order_no=next_order_no(session), now=clock.now())
+    order = Order(**row)
     order.lines = [OrderLine(**line) for line in lines]
     session.add(order)
     session.flush()
-    audit.record(session, actor=actor, entity_type="order", entity_id=order.order_no,
-                 action="order.created", after={"status": status, **_jsonable(fields),
-                                                "lines": _jsonable_lines(lines)})
-    outbox.emit(session, "order.created", aggregate_type="order", aggregate_id=order.id, actor=actor,
-                payload={"order_no": order.order_no, "shop": shop.name, "channel": shop.channel,
-                         "platform_order_id": order.platform_order_id, "status": status,
-                         "total": order.total, "currency": order.currency})
+    record_created(session, shop=shop, order_id=order.id, row=row, fields=fields, lines=lines,
+                   actor=actor)
     return order
+
+
+# --- the first version of an order: shared by receive_order and orders/bulk.py ---------------
+
+
+def initial_status(data: OrderIn) -> str:
+    return INPUT_STATUS.get(data.status, data.status)
+
+
+def next_order_no(session: Session) -> str:
+    return order_numbers(session.get_bind(), get_settings().timezone).next()
+
+
+def new_order_row(shop: Shop, data: OrderIn, fields: dict[str, Any], *, order_no: str,
+                  now: Any) -> dict[str, Any]:
+    """Every column of a new order (but its id), from the canonical fields. The one definition
+    both intake paths use, so a bulk-created order is the row receive_order would have written."""
+    return {"order_no": order_no, "shop_id": shop.id, "channel": shop.channel,
+            "platform_order_id": data.platform_order_id, "status": initial_status(data),
+            "held_from": None, "platform_status": data.status,
+            "receiver_phone_tail": phone_tail(fields["receiver_phone"]), "attributes": {},
+            "received_at": now, "updated_at": now, "version": 1, **fields}
+
+
+def record_created(session: Session, *, shop: Shop, order_id: int, row: dict[str, Any],
+                   fields: dict[str, Any], lines: list[dict[str, Any]], actor: Actor) -> None:
+    """The audit row and the order.created event of a new order (`lines` as received, before
+    any SKU mapping)."""
+    audit.record(session, actor=actor, entity_type="order", entity_id=row["order_no"],
+                 action="order.created", after={"status": row["status"], **_jsonable(fields),
+                                                "lines": _jsonable_lines(lines)})
+    outbox.emit(session, "order.created", aggregate_type="order", aggregate_id=order_id, actor=actor,
+                payload={"order_no": row["order_no"], "shop": shop.name, "channel": shop.channel,
+                         "platform_order_id": row["platform_order_id"], "status": row["status"],
+                         "total": row["total"], "currency": row["currency"]})
+
+
+def raw_payload_row(order_id: int, raw: dict[str, Any], source: str) -> dict[str, Any]:
+    return {"order_id": order_id, "received_at": clock.now(), "source": source, "payload": raw}
 
 
 def _update(session: Session, order: Order, data: OrderIn, fields: dict[str, Any],
@@ -257,7 +291,7 @@ def _update(session: Session, order: Order, data: OrderIn, fields: dict[str, Any
     return result
 
 
-def _change_emitter(session: Session, order: Order, actor: Actor, result: Received):  # noqa: ANN202
+def _change_emitter(session: Session, order: Order, actor: Actor, result: Received):
     def emit(topic: str, payload: dict[str, Any]) -> None:
         result.changes.append(topic)
         outbox.emit(session, topic, aggregate_type="order", aggregate_id=order.id, actor=actor,
@@ -284,7 +318,7 @@ def _apply_lines(order: Order, lines: list[dict[str, Any]],
         if line is not None and line.refund_status != new["refund_status"]:
             refunds.append({"line_no": line.line_no, "platform_sku": line.platform_sku,
                             "from": line.refund_status, "to": new["refund_status"]})
-    strip = lambda snap: [{k: v for k, v in s.items() if k != "refund_status"} for s in snap]  # noqa: E731
+    strip = lambda snap: [{k: v for k, v in s.items() if k != "refund_status"} for s in snap]
     lines_changed = strip(old) != strip([_line_dict(l) for l in lines])
     # Update lines in place by number: replacing them would insert before deleting and collide.
     for new in lines:
@@ -325,7 +359,7 @@ def _follow_platform_status(session: Session, order: Order, status: str, actor: 
 
 
 def _keep_raw(session: Session, order: Order, raw: dict[str, Any], source: str) -> None:
-    session.add(RawPayload(order_id=order.id, received_at=clock.now(), source=source, payload=raw))
+    session.add(RawPayload(**raw_payload_row(order.id, raw, source)))
 
 
 def _touch(order: Order) -> None:

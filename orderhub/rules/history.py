@@ -54,6 +54,12 @@ def _same_phone():  # noqa: ANN202 — a condition on bound parameters
                 Order.receiver_phone == bindparam("phone"))
 
 
+def _arrived():  # noqa: ANN202
+    """Only orders that had arrived when this one did: a pulled page's orders are checked by
+    the worker after the whole page is stored, and must not count the ones after them."""
+    return Order.id <= bindparam("order_id")
+
+
 def _buyer():  # noqa: ANN202
     returned = (select(OrderLine.id).where(OrderLine.order_id == Order.id,
                                            OrderLine.refund_status == RETURNED).exists())
@@ -63,12 +69,12 @@ def _buyer():  # noqa: ANN202
                    func.count().label("orders_30d"),
                    func.count(case((returned, 1))).label("returns_30d"))
             .where(Order.buyer_id == bindparam("buyer_id"), Order.channel == bindparam("channel"),
-                   Order.created_at >= bindparam("since_30d"))
+                   Order.created_at >= bindparam("since_30d"), _arrived())
             .subquery("buyer"))
 
 
 def _phone(limited: bool):  # noqa: ANN202
-    today = and_(_same_phone(), Order.created_at >= bindparam("day_start"))
+    today = and_(_same_phone(), Order.created_at >= bindparam("day_start"), _arrived())
     columns = [select(func.count()).select_from(Order).where(today)
                .scalar_subquery().label("orders_today")]
     if limited:  # the most orders today with one of this order's purchase-limited SKUs
@@ -86,7 +92,7 @@ def _receiver():  # noqa: ANN202
                   .join(Order, Order.id == OrderLine.order_id)
                   .where(_same_phone(), Order.receiver_name == bindparam("receiver_name"),
                          Order.created_at >= bindparam("since_30d"),
-                         Order.id != bindparam("order_id"), Sku.category != "")
+                         Order.id != bindparam("order_id"), Sku.category != "", _arrived())
                   .distinct().subquery("categories"))
     return (select(func.aggregate_strings(categories.c.category, SEPARATOR).label("categories"))
             .subquery("receiver"))
@@ -97,13 +103,15 @@ def _address():  # noqa: ANN202
             .where(Order.receiver_detail == bindparam("detail"),
                    Order.created_at >= bindparam("since_90d"),
                    Order.receiver_district == bindparam("district"),
-                   Order.receiver_city == bindparam("city"), Order.buyer_id.is_not(None))
+                   Order.receiver_city == bindparam("city"), Order.buyer_id.is_not(None),
+                   _arrived())
             .subquery("address"))
 
 
 def _candidates():  # noqa: ANN202 — orders that may duplicate this one
     return and_(_same_phone(), Order.receiver_name == bindparam("receiver_name"),
                 Order.created_at >= bindparam("since_24h"), Order.id != bindparam("order_id"),
+                _arrived(),
                 Order.status.not_in((lc.CANCELLED, lc.CLOSED)))
 
 

@@ -37,6 +37,7 @@ from orderhub.orders import lifecycle as lc
 from orderhub.orders.holds import open_holds, resolve_hold
 from orderhub.orders.models import Order, OrderLine, Shop
 from orderhub.orders.service import find_shop
+from orderhub.rules.service import evaluate
 
 HOLD_REASON = "unmapped_sku"  # the default rule pack's hold (rules/pack.py, "unmapped-sku")
 # Orders whose lines may still change SKU: not yet shipped, cancelled or closed.
@@ -170,6 +171,9 @@ def _apply(session: Session, result: Mapped, *, platform_sku: str, shop_id: int 
                      after={"platform_sku": platform_sku, "sku": sku, "line_nos": [x.line_no for x in filled]})
         if any(line.sku is None for line in order.lines):
             continue  # another line still waits for its own mapping: the hold stays
+        # Rules that read SKU attributes (presale, purchase-limited…) could not see these lines
+        # at intake: they see them now, before the order is let go.
+        evaluate(session, order=order, trigger="order.lines_changed", actor=actor)
         holds = [h for h in open_holds(order) if h.reason_code == HOLD_REASON]
         for hold in holds:
             resolve_hold(session, order_no=order.order_no, hold_id=hold.id, actor=actor,

@@ -13,6 +13,7 @@ from orderhub.channels.sku_mapping.models import SkuMapping
 from orderhub.core.errors import NotFound, UnknownShop
 from orderhub.core.models import AuditEntry
 from orderhub.inventory.errors import UnknownSku
+from orderhub.inventory.masterdata import upsert_sku
 from orderhub.orders import lifecycle as lc
 from orderhub.orders.models import Order
 from orderhub.orders.service import cancel_order, get_order
@@ -52,6 +53,18 @@ def test_mapping_releases_the_held_order_and_routing_allocates_it(session: Sessi
     actions = set(session.scalars(select(AuditEntry.action).where(AuditEntry.entity_type.in_(
         ("sku_mapping", "order")))))
     assert {"sku_mapping.created", "lines.sku_mapped", "hold.resolved"} <= actions
+
+
+def test_rules_see_the_mapped_skus_before_the_order_is_let_go(session: Session) -> None:
+    """An in-stock line and a line that maps to a presale SKU: the mixed-presale rule, blind
+    at intake, holds the order once the mapping fills the line."""
+    setup(session)
+    upsert_sku(session, code="P-2027", name="预售款 2027", presale=True, actor=TEST_ACTOR)
+    order = receive(session, lines=[("A", 1), ("TB-PRE-1", 1)])
+    assert open_reasons(order) == ["unmapped_sku"]
+    done = service.map_sku(session, platform_sku="TB-PRE-1", sku="P-2027", actor=TEST_ACTOR)
+    assert done.released == [order.order_no]
+    assert open_reasons(order) == ["mixed_presale"] and order.status == lc.ON_HOLD
 
 
 def test_shop_mapping_beats_all_shops_beats_identity(session: Session) -> None:

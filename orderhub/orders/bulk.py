@@ -1,0 +1,168 @@
+"""Creating a page of new orders at once: one INSERT per table instead of one per order.
+
+The rows are the ones `service.receive_order` writes for a new order — the same column values
+(`service.new_order_row`), lines, raw payload, audit row and `order.created` event — only
+written with executemany. Only orders that do not exist yet belong here; the caller found them
+missing. Should another transaction store one of them first anyway (a push racing the pull),
+the orders INSERT fails on the (shop, platform order id) key inside a savepoint, nothing of the
+page is left behind, and `AlreadyStored` tells the caller to take the per-order path instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, inspect, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from orderhub.core import clock
+from orderhub.core.actor import Actor
+from orderhub.core.db import is_postgres
+from orderhub.orders import service
+from orderhub.orders.models import Order, OrderLine, RawPayload, Shop
+from orderhub.orders.schemas import OrderIn
+
+ORDERS, LINES, RAW = Order.__table__, OrderLine.__table__, RawPayload.__table__
+_INSERT_ORDERS = insert(ORDERS)
+# RETURNING in parameter order: row i of the result is order i of the page.
+_INSERT_ORDERS_RETURNING = insert(ORDERS).returning(ORDERS.c.id, sort_by_parameter_order=True)
+_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('orders', 'id')) FROM generate_series(1, :n)")
+_INSERT_LINES = insert(LINES)
+_INSERT_RAW = insert(RAW)
+
+
+class AlreadyStored(Exception):
+    """Some order of the page was stored by another transaction meanwhile; nothing was written."""
+
+
+@dataclass
+class Created:
+    """A bulk-created order, answering like `service.Received` does for a new one."""
+
+    id: int
+    order_no: str
+    platform_order_id: str
+    status: str
+    created: bool = True
+    stale: bool = False
+    changes: list[str] = field(default_factory=list)
+
+
+def create_orders(session: Session, *, shop: Shop, items: list[tuple[OrderIn, dict[str, Any]]],
+                  source: str, actor: Actor, line_skus: dict[str, str] | None = None,
+                  attributes: dict[str, dict[str, Any]] | None = None,
+                  follow_up: Callable[[Any, Created], None] | None = None) -> list[Created]:
+    """Create `items` (order, raw payload), none of which exists yet, in one INSERT per table.
+
+    `line_skus` (platform SKU -> our SKU) fills lines that came without a SKU, as SKU mapping
+    would right after; `attributes` (platform order id -> values) starts an order's attributes;
+    `follow_up(sink, created)` may record more events or audit rows per order on `sink` (it has
+    the session's `add`), written with the page's. The audit row records the lines as received,
+    like receive_order's. Raises InvalidInput for an order that does not convert and
+    AlreadyStored as above; either way nothing is written."""
+    if not items:
+        return []
+    now = clock.now()
+    pages = [_prepare(session, shop, data, now, line_skus or {}, attributes or {})
+             for data, _ in items]
+    ids = _insert_orders(session, [p.row for p in pages])
+    lines = [{"order_id": order_id, **line} for order_id, p in zip(ids, pages, strict=True)
+             for line in p.stored_lines]
+    if lines:
+        session.execute(_INSERT_LINES, lines)
+    session.execute(_INSERT_RAW, [service.raw_payload_row(order_id, raw, source)
+                                  for order_id, (_, raw) in zip(ids, items, strict=True)])
+    created = [Created(id=order_id, order_no=p.row["order_no"],
+                       platform_order_id=p.row["platform_order_id"], status=p.row["status"])
+               for order_id, p in zip(ids, pages, strict=True)]
+    sink = _Sink()
+    for order, p in zip(created, pages, strict=True):
+        service.record_created(sink, shop=shop, order_id=order.id, row=p.row,  # type: ignore[arg-type]
+                               fields=p.fields, lines=p.lines, actor=actor)
+        if follow_up is not None:
+            follow_up(sink, order)
+    sink.insert(session)
+    return created
+
+
+def serialize_orders(session: Session, shop_id: int, platform_order_ids: Iterable[str]) -> None:
+    """The page-sized `service._serialize_same_order`: on PostgreSQL take the advisory lock of
+    every (shop, platform order id) in one statement, in one global order (so two pages with
+    orders in common never deadlock), and a push of one of them waits for this page to commit."""
+    ids = sorted(set(platform_order_ids))
+    if ids and is_postgres(session):
+        session.execute(text(
+            "SELECT pg_advisory_xact_lock(:shop, h) FROM "
+            "(SELECT DISTINCT hashtext(p) AS h FROM unnest(CAST(:ids AS text[])) AS p) AS k "
+            "ORDER BY h"), {"shop": shop_id, "ids": ids})
+
+
+def existing_ids(session: Session, shop_id: int, platform_order_ids: Iterable[str]) -> set[str]:
+    ids = list(set(platform_order_ids))
+    if not ids:
+        return set()
+    return set(session.scalars(select(Order.platform_order_id).where(
+        Order.shop_id == shop_id, Order.platform_order_id.in_(ids))))
+
+
+def _insert_orders(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """The orders of the page in one statement, inside a savepoint (see the module doc); their ids.
+
+    On PostgreSQL the ids are drawn from the sequence first and the rows sent with executemany
+    (pipelined, prepared once): a RETURNING multi-row INSERT of 40 columns x 100 orders is a
+    statement psycopg parses anew each page, which cost more than the insert itself."""
+    if is_postgres(session):
+        ids = list(session.scalars(_NEXT_IDS, {"n": len(rows)}))
+        statement, params = _INSERT_ORDERS, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)]
+    else:
+        statement, params = _INSERT_ORDERS_RETURNING, rows
+    try:
+        with session.begin_nested():
+            result = session.execute(statement, params)
+            if not is_postgres(session):
+                ids = list(result.scalars())  # before the savepoint ends: SQLite insists
+    except IntegrityError as exc:
+        raise AlreadyStored(str(exc.orig)) from exc
+    return ids
+
+
+class _Sink:
+    """Takes what audit.record / outbox.emit add to a session and inserts it per table with
+    executemany (no RETURNING: nothing needs their ids), instead of an ORM flush per object."""
+
+    def __init__(self) -> None:
+        self.added: list[Any] = []
+
+    def add(self, instance: Any) -> None:
+        self.added.append(instance)
+
+    def insert(self, session: Session) -> None:
+        groups: dict[tuple[Any, tuple[str, ...]], list[dict[str, Any]]] = {}
+        for instance in self.added:
+            values = {k: v for k, v in inspect(instance).dict.items()
+                      if k in type(instance).__table__.c}
+            groups.setdefault((type(instance).__table__, tuple(values)), []).append(values)
+        for (table, _), rows in groups.items():
+            session.execute(insert(table), rows)
+
+
+@dataclass
+class _Prepared:
+    row: dict[str, Any]
+    fields: dict[str, Any]
+    lines: list[dict[str, Any]]  # as received: what the audit row records
+    stored_lines: list[dict[str, Any]]  # with mapped SKUs filled in
+
+
+def _prepare(session: Session, shop: Shop, data: OrderIn, now: Any, line_skus: dict[str, str],
+             attributes: dict[str, dict[str, Any]]) -> _Prepared:
+    fields, lines = service.canonical(data)
+    row = service.new_order_row(shop, data, fields, order_no=service.next_order_no(session), now=now)
+    if data.platform_order_id in attributes:
+        row["attributes"] = {**row["attributes"], **attributes[data.platform_order_id]}
+    stored = [line if line["sku"] is not None or line["platform_sku"] not in line_skus
+              else {**line, "sku": line_skus[line["platform_sku"]]} for line in lines]
+    return _Prepared(row=row, fields=fields, lines=lines, stored_lines=stored)
