@@ -6,6 +6,7 @@ from dataclasses import dataclass
 FLAGS = frozenset({
     "landmark_relative", "no_house_number", "rural", "missing_province", "missing_city",
     "missing_district", "unparseable", "inconsistent", "abbreviated",
+    "masked",  # the platform hid part of the detail (花*路***号): not judged vague for it
 })
 PHONE_KINDS = ("mobile", "landline", "masked", "virtual", "invalid")
 

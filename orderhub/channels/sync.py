@@ -18,9 +18,12 @@ are skipped with one query per page, which keeps the overlap and re-pulls cheap.
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from queue import Full, Queue
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, select, update
@@ -28,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from orderhub import pipeline
 from orderhub.channels import overrides, service
-from orderhub.channels.base import AuthFailed, ChannelError, Page, windows
+from orderhub.channels.base import AuthFailed, ChannelError, Connector, Page, windows
 from orderhub.channels.models import ChannelAccount, PullRun
 from orderhub.core import clock, outbox
 from orderhub.core.actor import Actor
@@ -39,6 +42,7 @@ from orderhub.core.settings import get_settings
 from orderhub.orders.models import Order, Shop
 from orderhub.orders.schemas import OrderIn
 
+T = TypeVar("T")
 FAILING_AFTER = 5  # consecutive failed pulls before alerts hear of it
 
 
@@ -91,19 +95,20 @@ def pull_shop(engine: Engine, *, shop_id: int, trigger: str = "schedule",
         field_overrides = dict(account.field_overrides or {})
     report.window_start, report.window_end = start, end
     try:
-        for window_start, window_end in windows(start, end, connector.max_window):
-            for page in connector.pull(window_start, window_end):
-                page = overrides.apply_page(page, connector, field_overrides)
+        for window_end, page in prefetched(_pages(connector, start, end)):
+            if page is None:  # every page of the window is stored
                 with unit_of_work(engine) as session:
-                    stored = store_page(session, shop_name=shop_name, page=page,
-                                        source=f"pull:{channel}")
-                    _count(session, run_id, page, stored)
-                report.pages += 1
-                report.requests += page.requests
-                report.stored.add(stored)
+                    report.checkpoint = _advance(session, shop_id, window_end)
+                report.windows += 1
+                continue
+            page = overrides.apply_page(page, connector, field_overrides)
             with unit_of_work(engine) as session:
-                report.checkpoint = _advance(session, shop_id, window_end)
-            report.windows += 1
+                stored = store_page(session, shop_name=shop_name, page=page,
+                                    source=f"pull:{channel}")
+                _count(session, run_id, page, stored)
+            report.pages += 1
+            report.requests += page.requests
+            report.stored.add(stored)
     except ChannelError as exc:
         with unit_of_work(engine) as session:
             _failed(session, shop_id, run_id, exc, report)
@@ -111,6 +116,56 @@ def pull_shop(engine: Engine, *, shop_id: int, trigger: str = "schedule",
     with unit_of_work(engine) as session:
         _succeeded(session, shop_id, run_id)
     return report
+
+
+def _pages(connector: Connector, start: datetime,
+           end: datetime) -> Iterator[tuple[datetime, Page | None]]:
+    """(window end, page) for every page, then (window end, None) when a window is complete."""
+    for window_start, window_end in windows(start, end, connector.max_window):
+        for page in connector.pull(window_start, window_end):
+            yield window_end, page
+        yield window_end, None
+
+
+def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """`items`, produced by a thread of its own up to `depth` ahead: the next page travels over
+    the network while this one is stored (both wait on I/O, so they overlap despite the GIL).
+    An exception in the producer is raised here, in order; leaving early stops the producer."""
+    queue: Queue[tuple[str, Any]] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not _put(queue, ("item", item), stop):
+                    return
+            _put(queue, ("done", None), stop)
+        except BaseException as exc:  # noqa: BLE001 — handed to the consumer, which re-raises
+            _put(queue, ("error", exc), stop)
+
+    thread = threading.Thread(target=produce, name="pull-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = queue.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def _put(queue: Queue[tuple[str, Any]], entry: tuple[str, Any], stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            queue.put(entry, timeout=0.2)
+            return True
+        except Full:
+            continue
+    return False
 
 
 def store_page(session: Session, *, shop_name: str, page: Page, source: str) -> Stored:

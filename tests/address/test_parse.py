@@ -143,6 +143,15 @@ def test_empty_and_huge_inputs():
     assert huge.district == "西湖区" and len(huge.detail) <= 500
 
 
+def test_a_platform_masked_detail_is_not_vague() -> None:
+    """Taobao and others hand most apps 花*路***号**幢****室: what is hidden cannot be judged."""
+    masked = parse_address("河南省郑州市金水区花*路***号**幢****室")
+    assert (masked.province, masked.city, masked.district) == ("河南省", "郑州市", "金水区")
+    assert "masked" in masked.flags and "no_house_number" not in masked.flags
+    assert not masked.vague and masked.confidence == 1.0
+    assert parse_address("学校后面那个小区").vague  # what is shown still counts
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=80), st.sampled_from(["", "浙江省", "北京", "广东省深圳市"]))
 def test_any_text_gives_a_well_formed_result(text, province):

@@ -141,9 +141,10 @@ def test_a_worker_killed_mid_pull_and_restarted_loses_and_duplicates_nothing(
     """A real `orderhub worker` process runs the scheduled pull and is killed (SIGKILL) after
     some pages are committed; a new worker takes the job over once the lease runs out."""
     sim = make_sim(channel)
-    day_of_orders(sim, 400)  # more than one page on every platform (Shopify pages 250)
+    day_of_orders(sim, 260)  # more than one page on every platform (Shopify pages 250)
     shop_id = add_shop(channel, sim, name="killed-shop")
-    sim.faults.update({"slow_seconds": 0.3})
+    # Slow enough that the kill lands between two pages even with the next page prefetched.
+    sim.faults.update({"slow_seconds": 1.0})
     lease = {"ORDERHUB_OUTBOX_LEASE_SECONDS": "2"}
     first = start_worker(burst=False, name="doomed", **lease)
     deadline = time.monotonic() + 60
