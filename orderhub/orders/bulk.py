@@ -14,24 +14,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from psycopg.errors import UniqueViolation
 from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from orderhub.core import clock
 from orderhub.core.actor import Actor
-from orderhub.core.db import is_postgres
+from orderhub.core.db import insert_rows, is_postgres
 from orderhub.orders import service
 from orderhub.orders.models import Order, OrderLine, RawPayload, Shop
 from orderhub.orders.schemas import OrderIn
 
 ORDERS, LINES, RAW = Order.__table__, OrderLine.__table__, RawPayload.__table__
-_INSERT_ORDERS = insert(ORDERS)
 # RETURNING in parameter order: row i of the result is order i of the page.
 _INSERT_ORDERS_RETURNING = insert(ORDERS).returning(ORDERS.c.id, sort_by_parameter_order=True)
 _NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('orders', 'id')) FROM generate_series(1, :n)")
-_INSERT_LINES = insert(LINES)
-_INSERT_RAW = insert(RAW)
 
 
 class AlreadyStored(Exception):
@@ -71,10 +69,9 @@ def create_orders(session: Session, *, shop: Shop, items: list[tuple[OrderIn, di
     ids = _insert_orders(session, [p.row for p in pages])
     lines = [{"order_id": order_id, **line} for order_id, p in zip(ids, pages, strict=True)
              for line in p.stored_lines]
-    if lines:
-        session.execute(_INSERT_LINES, lines)
-    session.execute(_INSERT_RAW, [service.raw_payload_row(order_id, raw, source)
-                                  for order_id, (_, raw) in zip(ids, items, strict=True)])
+    insert_rows(session, LINES, lines)
+    insert_rows(session, RAW, [service.raw_payload_row(order_id, raw, source)
+                               for order_id, (_, raw) in zip(ids, items, strict=True)])
     created = [Created(id=order_id, order_no=p.row["order_no"],
                        platform_order_id=p.row["platform_order_id"], status=p.row["status"])
                for order_id, p in zip(ids, pages, strict=True)]
@@ -111,21 +108,22 @@ def existing_ids(session: Session, shop_id: int, platform_order_ids: Iterable[st
 def _insert_orders(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """The orders of the page in one statement, inside a savepoint (see the module doc); their ids.
 
-    On PostgreSQL the ids are drawn from the sequence first and the rows sent with executemany
-    (pipelined, prepared once): a RETURNING multi-row INSERT of 40 columns x 100 orders is a
-    statement psycopg parses anew each page, which cost more than the insert itself."""
-    if is_postgres(session):
+    On PostgreSQL the ids are drawn from the sequence first and the rows sent by COPY: a
+    RETURNING multi-row INSERT of 40 columns x 100 orders is a statement psycopg parses anew
+    each page, and executemany still runs one statement per row on the server."""
+    postgres = is_postgres(session)
+    if postgres:
         ids = list(session.scalars(_NEXT_IDS, {"n": len(rows)}))
-        statement, params = _INSERT_ORDERS, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)]
-    else:
-        statement, params = _INSERT_ORDERS_RETURNING, rows
     try:
         with session.begin_nested():
-            result = session.execute(statement, params)
-            if not is_postgres(session):
-                ids = list(result.scalars())  # before the savepoint ends: SQLite insists
+            if postgres:
+                insert_rows(session, ORDERS, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+            else:
+                ids = list(session.execute(_INSERT_ORDERS_RETURNING, rows).scalars())
     except IntegrityError as exc:
         raise AlreadyStored(str(exc.orig)) from exc
+    except UniqueViolation as exc:  # COPY speaks psycopg's errors directly
+        raise AlreadyStored(str(exc)) from exc
     return ids
 
 
@@ -146,7 +144,7 @@ class _Sink:
                       if k in type(instance).__table__.c}
             groups.setdefault((type(instance).__table__, tuple(values)), []).append(values)
         for (table, _), rows in groups.items():
-            session.execute(insert(table), rows)
+            insert_rows(session, table, rows)
 
 
 @dataclass
