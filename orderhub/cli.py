@@ -10,6 +10,8 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from orderhub.alerts import tasks as alerts_tasks
+from orderhub.alerts.notifiers import cli as notifiers_cli
 from orderhub.channels import cli as channels_cli
 from orderhub.channels.service import add_shop
 from orderhub.channels.spreadsheets import cli as spreadsheets_cli
@@ -21,11 +23,14 @@ from orderhub.core.ids import order_numbers
 from orderhub.core.settings import get_settings
 from orderhub.demo import run_demo
 from orderhub.inventory import cli as inventory_cli
+from orderhub.inventory import tasks as inventory_tasks
 from orderhub.orders.service import find_shop
 from orderhub.plugins import load_plugins
 from orderhub.rules import cli as rules_cli
 from orderhub.rules.pack import install_default_pack
 from orderhub.schema import migrate
+from orderhub.sla import policies as sla_policies
+from orderhub.sla import tasks as sla_tasks
 
 app = typer.Typer(help="OrderHub — the order hub for sellers on many platforms (订单中枢).",
                   no_args_is_help=True, add_completion=False)
@@ -41,6 +46,7 @@ app.add_typer(channels_cli.shops, name="shops")
 app.command("sync")(channels_cli.sync_cmd)
 app.command("sim")(channels_cli.sim_cmd)
 app.add_typer(spreadsheets_cli.app, name="orders")
+app.add_typer(notifiers_cli.app, name="notifiers")
 out = Console()
 CLI = Actor.system("cli")
 DEFAULT_SHOP = "own-store"
@@ -61,7 +67,8 @@ def prepare_database() -> None:
 
 
 def ensure_defaults() -> None:
-    """The own-store shop and the default rule pack: what every installation starts with."""
+    """What every installation starts with: the own-store shop, the default rule pack and SLA
+    policies, and the scheduled jobs (declared again at every start; harmless)."""
     with unit_of_work() as session:
         try:
             find_shop(session, DEFAULT_SHOP)
@@ -69,6 +76,10 @@ def ensure_defaults() -> None:
             add_shop(session, name=DEFAULT_SHOP, channel="webhook", actor=CLI,
                      display_name="自有商城 Own store")
         install_default_pack(session, actor=CLI)
+        sla_policies.install_defaults(session, actor=CLI)
+        inventory_tasks.schedule_jobs(session)
+        sla_tasks.ensure_jobs(session)
+        alerts_tasks.ensure_jobs(session)
 
 
 @app.command()

@@ -12,13 +12,22 @@ import secrets
 import threading
 import time
 from collections import deque
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import uvicorn
 from rich.console import Console
 from sqlalchemy.orm import Session
 
+from orderhub.alerts.demo import (
+    STUCK_PAID_MINUTES_AGO,
+    connect_notifiers,
+    seed_team,
+    start_notifier_simulators,
+    stop_notifier_simulators,
+)
 from orderhub.api.app import create_app
 from orderhub.channels.demo import connect_shops, start_simulators, stop_simulators
 from orderhub.core import auth, worker
@@ -74,6 +83,16 @@ class StoreFeed:
         self.steps = 0
         self.console = console
 
+    def stuck_orders(self, count: int = 3) -> None:
+        """Orders paid almost four hours ago and held by a rule: about to miss acceptance."""
+        now = datetime.now(ZoneInfo("Asia/Shanghai"))
+        for _ in range(count):
+            order = self.store.odd_order("vague_address")
+            paid = now - timedelta(minutes=STUCK_PAID_MINUTES_AGO)
+            order |= {"created_at": (paid - timedelta(minutes=2)).isoformat(timespec="seconds"),
+                      "paid_at": paid.isoformat(timespec="seconds")}
+            self._send(order, "卡住 stuck")
+
     def step(self) -> None:
         roll = self.rng.random()
         unpaid = [o for o in self.recent if o["status"] == "pending_payment"]
@@ -118,12 +137,16 @@ def run_demo(*, host: str, port: int, every: float, duration: float | None, cons
     with unit_of_work() as session:
         seed_demo(session)
     sims = start_simulators(seed)
+    notifier_sims = start_notifier_simulators()
+    base_url = f"http://{host}:{port}"
     with unit_of_work() as session:
         connect_shops(session, sims)
+        connect_notifiers(session, notifier_sims)
     password, key = demo_credentials()
+    with unit_of_work() as session:
+        seed_team(session, console_user=DEMO_USER, public_url=base_url)
     server = uvicorn.Server(uvicorn.Config(create_app(), host=host, port=port, log_level="warning"))
     stop = threading.Event()
-    base_url = f"http://{host}:{port}"
     threads = [
         threading.Thread(target=worker.run, kwargs={"stop": stop, "name": "demo-worker"}, daemon=True),
         threading.Thread(target=_feed, args=(base_url, key, every, stop, console, seed), daemon=True),
@@ -139,7 +162,12 @@ def run_demo(*, host: str, port: int, every: float, duration: float | None, cons
     console.print("runs out and is restocked now and then.")
     console.print(f"Simulators of {', '.join(sims)} run here; one shop each pulls every minute")
     console.print(f"({base_url}/channels). Taobao starts throttled and recovers; a product nobody")
-    console.print(f"mapped yet waits on hold at {base_url}/sku-mapping. Ctrl-C stops.\n")
+    console.print(f"mapped yet waits on hold at {base_url}/sku-mapping.")
+    console.print("Three orders paid almost four hours ago are stuck on hold: their acceptance")
+    console.print("deadline passes in about three minutes, and the alert climbs from the inbox to")
+    console.print(f"WeCom, SMS, the supervisor and the manager a minute apart ({base_url}/alerts;")
+    console.print(f"what the WeCom, DingTalk, SMS and mail simulators received: {base_url}/simulators).")
+    console.print("Ctrl-C stops.\n")
     for thread in threads:
         thread.start()
     try:
@@ -147,12 +175,14 @@ def run_demo(*, host: str, port: int, every: float, duration: float | None, cons
     finally:
         stop.set()
         stop_simulators(sims)
+        stop_notifier_simulators(notifier_sims)
 
 
 def _feed(base_url: str, key: str, every: float, stop: threading.Event, console: Console,
           seed: int | None) -> None:
     feed = StoreFeed(base_url, key, console, seed=seed)
     _wait_until_up(feed.client, stop)
+    feed.stuck_orders()
     while not stop.is_set():
         try:
             feed.step()

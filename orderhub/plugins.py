@@ -11,7 +11,8 @@ from orderhub.core.settings import get_settings
 
 # Capability task modules (handlers and scheduled jobs) register themselves on import.
 BUILTIN = ("orderhub.orders.tasks", "orderhub.inventory.tasks", "orderhub.rules.tasks",
-           "orderhub.routing.tasks", "orderhub.channels.tasks", "orderhub.intake_tasks")
+           "orderhub.routing.tasks", "orderhub.channels.tasks", "orderhub.intake_tasks",
+           "orderhub.sla.tasks", "orderhub.alerts.tasks")
 
 
 def load_plugins() -> list[str]:

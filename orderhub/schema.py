@@ -15,6 +15,9 @@ import orderhub.rules.models  # noqa: F401
 import orderhub.channels.models  # noqa: F401
 import orderhub.channels.sku_mapping.models  # noqa: F401
 import orderhub.channels.spreadsheets.models  # noqa: F401
+import orderhub.sla.models  # noqa: F401
+import orderhub.alerts.models  # noqa: F401
+import orderhub.alerts.notifiers.models  # noqa: F401
 from orderhub.core.db import Base
 
 metadata = Base.metadata

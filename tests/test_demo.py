@@ -31,3 +31,14 @@ def test_demo_receives_orders_over_http_and_stops(tmp_path):
     assert statuses.get("allocated", 0) >= 3, statuses  # stock reserved in a warehouse
     assert held >= 1, statuses  # the odd orders were caught by the default rules
     assert handled > 0  # the in-process worker ran handlers
+    # Every platform's shop pulled its simulator; the stuck orders are on the SLA clock with the
+    # team's people and the squeezed escalation chain; the notifiers point at their simulators.
+    pulled = dict(db.execute("select s.channel, count(o.id) from shops s join orders o "
+                             "on o.shop_id = s.id group by s.channel").fetchall())
+    assert {"jd", "douyin", "pdd", "kuaishou", "shopify"} <= set(pulled), pulled
+    stuck = db.execute("select count(*) from order_sla where stage = 'accept' and "
+                       "deadline < datetime('now', '+5 minutes')").fetchone()[0]
+    assert stuck >= 3
+    assert db.execute("select count(*) from people").fetchone()[0] == 4
+    enabled = {c for (c,) in db.execute("select channel from notifier_settings where enabled")}
+    assert {"wecom", "dingtalk", "sms", "email"} <= enabled

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from orderhub.alerts import api as alerts_api
+from orderhub.alerts.notifiers import api as notifiers_api
 from orderhub.api import errors, openapi, ops, orders, system
 from orderhub.api.middleware import BodyLimit, RequestMetrics
 from orderhub.channels import api as channels_api
@@ -14,6 +16,7 @@ from orderhub.core.settings import get_settings
 from orderhub.inventory import api as inventory_api
 from orderhub.routing import api as routing_api
 from orderhub.rules import api as rules_api
+from orderhub.sla import api as sla_api
 
 
 def mount(app: FastAPI) -> None:
@@ -23,6 +26,7 @@ def mount(app: FastAPI) -> None:
     app.add_middleware(RequestMetrics)
     for router in (orders.router, ops.router, *rules_api.routers, *routing_api.routers,
                    *inventory_api.routers, *sku_mapping_api.routers, *channels_api.routers, *spreadsheets_api.routers,
+                   *sla_api.routers, *notifiers_api.routers, *alerts_api.routers,
                    system.api_routes, system.root_router):
         app.include_router(router)
     openapi.install(app)

@@ -40,6 +40,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "routing.assign": frozenset({"admin", "ops", "supervisor", "warehouse"}),
     "channels.read": frozenset({"admin", "ops", "cs", "supervisor", "viewer"}),
     "channels.manage": frozenset({"admin", "ops"}),
+    "notifiers.manage": frozenset({"admin", "ops"}),
+    "inbox.read": frozenset(ROLES),  # everyone reads and marks their own messages
+    "sla.read": frozenset(ROLES),
+    "sla.manage": frozenset({"admin", "ops", "supervisor"}),
+    "sla.assign": frozenset({"admin", "ops", "supervisor"}),
+    # Alerts: everyone who works orders sees and acknowledges them; the escalation policy is
+    # the supervisors' and ops' to set.
+    "alerts.read": frozenset({"admin", "ops", "cs", "supervisor", "warehouse", "viewer"}),
+    "alerts.acknowledge": frozenset({"admin", "ops", "cs", "supervisor", "warehouse"}),
+    "alerts.manage": frozenset({"admin", "ops", "supervisor"}),
 }
 
 _hasher = PasswordHasher()

@@ -6,8 +6,9 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from orderhub.core.errors import InvalidInput
@@ -57,6 +58,15 @@ def search_orders(session: Session, flt: OrderFilter, *, cursor: str | None = No
     stmt = select(Order).options(selectinload(Order.holds)).order_by(Order.id.desc()).limit(limit + 1)
     if cursor:
         stmt = stmt.where(Order.id < decode_cursor(cursor))
+    rows = list(session.scalars(apply_filter(stmt, flt)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=rows, next_cursor=encode_cursor(rows[-1].id) if more and rows else None)
+
+
+def apply_filter(stmt: Select[Any], flt: OrderFilter) -> Select[Any]:
+    """The filter's conditions on a query of orders (other capabilities sort it their way,
+    e.g. sla by deadline)."""
     if flt.status:
         stmt = stmt.where(Order.status == flt.status)
     if flt.channel:
@@ -73,10 +83,7 @@ def search_orders(session: Session, flt: OrderFilter, *, cursor: str | None = No
         stmt = stmt.where(Order.created_at >= flt.created_from)
     if flt.created_to:
         stmt = stmt.where(Order.created_at < flt.created_to)
-    rows = list(session.scalars(stmt))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=rows, next_cursor=encode_cursor(rows[-1].id) if more and rows else None)
+    return stmt
 
 
 def order_events(session: Session, order: Order) -> list[OutboxEvent]:

@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from orderhub.alerts.notifiers import inapp
 from orderhub.api.deps import SESSION_COOKIE
 from orderhub.core import auth
 from orderhub.core.actor import Actor
@@ -25,6 +26,7 @@ class Viewer:
     actor: Actor
     display_name: str
     csrf_token: str
+    unread: int = 0  # in-app inbox messages not yet read, for the header badge (capped)
 
     @property
     def role(self) -> str:
@@ -48,7 +50,8 @@ def viewer_for(session: Session, request: Request, permission: str) -> Viewer:
     actor = auth.actor_for_user(user)
     auth.require(actor, permission)
     return Viewer(actor=actor, display_name=user.display_name or user.username,
-                  csrf_token=user_session.csrf_token)
+                  csrf_token=user_session.csrf_token,
+                  unread=inapp.unread_count(session, user_id=user.id))
 
 
 def safe_next(value: str | None) -> str:

@@ -11,19 +11,24 @@ from fastapi.staticfiles import StaticFiles
 
 from orderhub.web.errors import render_error
 from orderhub.web.pages import (
+    alerts,
     approvals,
     auth,
     channels,
     dead_letters,
     imports,
+    inbox,
     inventory,
     inventory_stock,
     masterdata,
+    notifiers,
     orders,
     quarantine,
     routing,
     rules,
+    simulators,
     sku_mapping,
+    sla,
     tasks,
 )
 from orderhub.web.render import STATIC
@@ -32,7 +37,8 @@ from orderhub.web.render import STATIC
 def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for pages in (auth, orders, dead_letters, rules, approvals, routing, inventory,
-                  masterdata, inventory_stock, tasks, sku_mapping, channels, quarantine, imports):
+                  masterdata, inventory_stock, tasks, sku_mapping, channels, quarantine, imports, sla,
+                  inbox, notifiers, alerts, simulators):
         app.include_router(pages.router)
     # The application's exception handler renders errors outside /api with this.
     app.state.html_error_renderer = render_error

@@ -26,6 +26,7 @@ class OrderFilterForm:
     phone_tail: str = ""
     created_from: str = ""
     created_to: str = ""
+    sort: str = ""  # "" newest first | "deadline" (orders with a stage in progress, see sla)
     cursor: str = ""
 
     @classmethod

@@ -105,6 +105,34 @@ REQUIRED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/imports/batches/{batch_id}/rows"): "orders.create",
     ("POST", "/api/v1/imports/batches/{batch_id}/rows/{row_number}/fix"): "orders.create",
     ("POST", "/api/v1/imports/batches/{batch_id}/rows/{row_number}/retry"): "orders.create",
+    ("GET", "/api/v1/notifiers"): "notifiers.manage",
+    ("GET", "/api/v1/notifiers/{channel}"): "notifiers.manage",
+    ("PATCH", "/api/v1/notifiers/{channel}"): "notifiers.manage",
+    ("POST", "/api/v1/notifiers/{channel}/test"): "notifiers.manage",
+    ("GET", "/api/v1/inbox"): "inbox.read",
+    ("GET", "/api/v1/inbox/unread-count"): "inbox.read",
+    ("POST", "/api/v1/inbox/{message_id}/read"): "inbox.read",
+    ("POST", "/api/v1/inbox/read-all"): "inbox.read",
+    ("GET", "/api/v1/sla/rules"): "sla.read",
+    ("POST", "/api/v1/sla/rules"): "sla.manage",
+    ("PUT", "/api/v1/sla/rules/{rule_id}"): "sla.manage",
+    ("DELETE", "/api/v1/sla/rules/{rule_id}"): "sla.manage",
+    ("PUT", "/api/v1/sla/settings"): "sla.manage",
+    ("GET", "/api/v1/sla/teams"): "sla.read",
+    ("POST", "/api/v1/sla/teams"): "sla.manage",
+    ("PUT", "/api/v1/sla/teams/{team_id}"): "sla.manage",
+    ("GET", "/api/v1/sla/people"): "sla.read",
+    ("POST", "/api/v1/sla/people"): "sla.manage",
+    ("PUT", "/api/v1/sla/people/{person_id}"): "sla.manage",
+    ("GET", "/api/v1/sla/queue"): "sla.read",
+    ("GET", "/api/v1/orders/{order_no}/sla"): "orders.read",
+    ("POST", "/api/v1/orders/{order_no}/sla/reassign"): "sla.assign",
+    ("GET", "/api/v1/alerts"): "alerts.read",
+    ("GET", "/api/v1/alerts/performance"): "alerts.read",
+    ("GET", "/api/v1/alerts/escalation-policy"): "alerts.read",
+    ("PUT", "/api/v1/alerts/escalation-policy"): "alerts.manage",
+    ("GET", "/api/v1/alerts/{alert_id}"): "alerts.read",
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): "alerts.acknowledge",
 }
 # Public on purpose: load balancers probe /health without a key; the API contract is published
 # (the project is open source), and the docs page only renders that document.
@@ -112,6 +140,10 @@ PUBLIC = {("GET", "/health"), ("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/
 # Authenticated by the shop's signature over the body instead of a key (platform and own-store
 # pushes); tests/channels/test_webhooks.py proves an unsigned or wrongly signed push is refused.
 SIGNED = {("POST", "/api/v1/channels/webhooks/{shop}")}
+# Console pages authorised by a token in the path instead of a login: the acknowledge link in an
+# alert's message (single use; GET only shows a confirm button). tests/alerts/test_ack_link.py
+# proves a wrong or used token acknowledges nothing.
+TOKEN_LINKS = {("GET", "/alerts/ack/{token}"), ("POST", "/alerts/ack/{token}")}
 
 
 def guarded_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -162,6 +194,12 @@ def test_public_routes_need_no_key(client: TestClient) -> None:
     assert client.get("/health").json() == {"status": "ok", "database": "ok"}
     assert client.get("/api/v1/openapi.json").status_code == 200
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_token_links_are_the_only_console_pages_without_login(app: FastAPI) -> None:
+    served = {(m, r.path) for r in iter_route_contexts(app.routes)
+              for m in (r.methods or ()) if (r.path or "").startswith("/alerts/ack/")}
+    assert served == TOKEN_LINKS
 
 
 def test_auth_comes_before_the_body_is_looked_at(client: TestClient) -> None:

@@ -15,12 +15,14 @@ from orderhub.orders import holds, lifecycle
 from orderhub.orders.models import CHANNELS
 from orderhub.orders.queries import order_audit, order_events, search_orders
 from orderhub.orders.service import cancel_order, get_order
+from orderhub.sla.queries import search_by_deadline
 from orderhub.web import views
 from orderhub.web.access import viewer_for
 from orderhub.web.actions import run_action
 from orderhub.web.errors import ConsoleRoute
 from orderhub.web.forms import OrderFilterForm
 from orderhub.web.i18n import Translator, pick_locale
+from orderhub.web.pages import sla as sla_pages
 from orderhub.web.render import is_fragment_request, render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -43,9 +45,11 @@ def order_list(request: Request) -> HTMLResponse:
     with unit_of_work() as session:
         viewer = viewer_for(session, request, "orders.read")
         flt = form.to_filter(get_settings().timezone, Translator(pick_locale(request)))
-        page = search_orders(session, flt, cursor=form.cursor or None, limit=PAGE_SIZE)
+        search = search_by_deadline if form.sort == "deadline" else search_orders
+        page = search(session, flt, cursor=form.cursor or None, limit=PAGE_SIZE)
         return render(request, "orders/_results.html" if fragment else "orders/list.html",
                       viewer=viewer, form=form, rows=views.order_rows(page.items, viewer),
+                      countdowns=sla_pages.countdowns_for(session, (o.id for o in page.items)),
                       next_url=form.url(cursor=page.next_cursor) if page.next_cursor else None,
                       first_url=form.url() if form.cursor else None,
                       statuses=lifecycle.STATES, channels=CHANNELS, page_size=PAGE_SIZE,
@@ -62,7 +66,8 @@ def order_page(request: Request, order_no: str) -> HTMLResponse:
                       actions=views.actions_for(order, viewer),
                       timeline=views.timeline(order_events(session, order)),
                       audit=views.audit_rows(order_audit(session, order), viewer),
-                      hold_reasons=HOLD_REASONS)
+                      hold_reasons=HOLD_REASONS,
+                      sla_card=sla_pages.order_card(session, order, viewer))
 
 
 @router.post("/orders/{order_no}/holds")

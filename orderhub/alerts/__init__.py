@@ -1,0 +1,1 @@
+"""Alerts: raise, deliver, escalate and acknowledge alerts (SPEC §7)."""
