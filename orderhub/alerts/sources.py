@@ -45,6 +45,14 @@ def _role_person(session: Session, kind: str) -> tuple[int | None, int | None]:
     return (person.id, person.team_id) if person else (None, None)
 
 
+def _to_role(session: Session, *, kind: str, **alert: Any) -> None:
+    """An alert about no one's order (a shop, a SKU, an event): to the person on duty in the
+    role the policy names for this kind."""
+    person_id, team_id = _role_person(session, kind)
+    service.raise_alert(session, kind=kind, person_id=person_id, team_id=team_id, actor=ACTOR,
+                        **alert)
+
+
 def _assignee(session: Session, p: dict[str, Any], kind: str) -> tuple[int | None, int | None]:
     if p.get("person_id"):
         return int(p["person_id"]), p.get("team_id")
@@ -123,61 +131,51 @@ def on_alert_requested(session: Session, event: OutboxEvent) -> None:
 @outbox.handler("channel.shop_unhealthy", name="alerts.from_shop_unhealthy")
 def on_shop_unhealthy(session: Session, event: OutboxEvent) -> None:
     p = event.payload
-    person_id, team_id = _role_person(session, "shop_unhealthy")
-    service.raise_alert(session, kind="shop_unhealthy", severity="critical",
-                        title=f"店铺 {p.get('shop')}（{p.get('channel')}）授权失效，已停止拉单",
-                        body=f"原因：{p.get('reason')}", cause_key=f"shop:{p.get('shop')}:unhealthy",
-                        subject_type="shop", subject_id=event.aggregate_id or p.get("shop"),
-                        person_id=person_id, team_id=team_id, actor=ACTOR)
+    _to_role(session, kind="shop_unhealthy", severity="critical",
+             title=f"店铺 {p.get('shop')}（{p.get('channel')}）授权失效，已停止拉单",
+             body=f"原因：{p.get('reason')}", cause_key=f"shop:{p.get('shop')}:unhealthy",
+             subject_type="shop", subject_id=event.aggregate_id or p.get("shop"))
 
 
 @outbox.handler("channel.pull_failing", name="alerts.from_pull_failing")
 def on_pull_failing(session: Session, event: OutboxEvent) -> None:
     p = event.payload
-    person_id, team_id = _role_person(session, "pull_failing")
-    service.raise_alert(session, kind="pull_failing", severity="warning",
-                        title=f"店铺 {p.get('shop')} 拉单连续失败 {p.get('failures')} 次",
-                        body=f"最近错误：{p.get('error')}", cause_key=f"shop:{p.get('shop')}:pull",
-                        subject_type="shop", subject_id=event.aggregate_id or p.get("shop"),
-                        person_id=person_id, team_id=team_id, actor=ACTOR)
+    _to_role(session, kind="pull_failing", severity="warning",
+             title=f"店铺 {p.get('shop')} 拉单连续失败 {p.get('failures')} 次",
+             body=f"最近错误：{p.get('error')}", cause_key=f"shop:{p.get('shop')}:pull",
+             subject_type="shop", subject_id=event.aggregate_id or p.get("shop"))
 
 
 @outbox.handler("channel.ship_confirm_failed", name="alerts.from_ship_confirm_failed")
 def on_ship_confirm_failed(session: Session, event: OutboxEvent) -> None:
     p = event.payload
-    person_id, team_id = _role_person(session, "ship_confirm_failed")
     order_ref = p.get("order_no") or p.get("platform_order_id") or event.aggregate_id
-    service.raise_alert(session, kind="ship_confirm_failed", severity="critical",
-                        title=f"订单 {order_ref} 发货回传失败",
-                        body=f"平台拒绝：{p.get('error')}（运单 {p.get('tracking_no') or '—'}）",
-                        cause_key=f"order:{event.aggregate_id}:ship_confirm",
-                        subject_type="order", subject_id=event.aggregate_id,
-                        person_id=person_id, team_id=team_id, actor=ACTOR)
+    _to_role(session, kind="ship_confirm_failed", severity="critical",
+             title=f"订单 {order_ref} 发货回传失败",
+             body=f"平台拒绝：{p.get('error')}（运单 {p.get('tracking_no') or '—'}）",
+             cause_key=f"order:{event.aggregate_id}:ship_confirm",
+             subject_type="order", subject_id=event.aggregate_id)
 
 
 @outbox.handler("stock.low", name="alerts.from_stock_low")
 def on_stock_low(session: Session, event: OutboxEvent) -> None:
     p = event.payload
-    person_id, team_id = _role_person(session, "low_stock")
-    service.raise_alert(session, kind="low_stock", severity="warning",
-                        title=f"SKU {p.get('sku')} 库存低于安全库存",
-                        body=f"仓库 {p.get('warehouse_id')}：可用 {p.get('available')}，"
-                             f"安全库存 {p.get('safety_stock')}",
-                        cause_key=f"sku:{p.get('sku')}:warehouse:{p.get('warehouse_id')}:low",
-                        subject_type="sku", subject_id=p.get("sku"), person_id=person_id,
-                        team_id=team_id, actor=ACTOR)
+    _to_role(session, kind="low_stock", severity="warning",
+             title=f"SKU {p.get('sku')} 库存低于安全库存",
+             body=f"仓库 {p.get('warehouse_id')}：可用 {p.get('available')}，"
+                  f"安全库存 {p.get('safety_stock')}",
+             cause_key=f"sku:{p.get('sku')}:warehouse:{p.get('warehouse_id')}:low",
+             subject_type="sku", subject_id=p.get("sku"))
 
 
 @outbox.handler("tracking.exception", name="alerts.from_tracking_exception")
 def on_tracking_exception(session: Session, event: OutboxEvent) -> None:
     p = event.payload
     order_id = p.get("order_id") or event.aggregate_id
-    person_id, team_id = _role_person(session, "tracking_exception")
-    service.raise_alert(session, kind="tracking_exception", severity="warning",
-                        title=f"订单 {p.get('order_no') or order_id} 物流异常",
-                        body=f"原因：{p.get('reason')}", cause_key=f"order:{order_id}:tracking",
-                        subject_type="order", subject_id=order_id, person_id=person_id,
-                        team_id=team_id, actor=ACTOR)
+    _to_role(session, kind="tracking_exception", severity="warning",
+             title=f"订单 {p.get('order_no') or order_id} 物流异常",
+             body=f"原因：{p.get('reason')}", cause_key=f"order:{order_id}:tracking",
+             subject_type="order", subject_id=order_id)
 
 
 @outbox.handler(DEAD_LETTERED, name="alerts.from_dead_letter")
@@ -185,10 +183,8 @@ def on_dead_letter(session: Session, event: OutboxEvent) -> None:
     p = event.payload
     if str(p.get("topic", "")).startswith("alert."):
         return  # a failed alert delivery falls through instead (delivery.on_dead_delivery)
-    person_id, team_id = _role_person(session, "dead_letter")
-    service.raise_alert(session, kind="dead_letter", severity="warning",
-                        title=f"事件 {p.get('topic')} 处理失败 {p.get('attempts')} 次，已进入死信",
-                        body=f"{p.get('handler')}：{str(p.get('error', ''))[:300]}",
-                        cause_key=f"event:{p.get('event_id')}", subject_type="event",
-                        subject_id=p.get("event_id"), person_id=person_id, team_id=team_id,
-                        actor=ACTOR)
+    _to_role(session, kind="dead_letter", severity="warning",
+             title=f"事件 {p.get('topic')} 处理失败 {p.get('attempts')} 次，已进入死信",
+             body=f"{p.get('handler')}：{str(p.get('error', ''))[:300]}",
+             cause_key=f"event:{p.get('event_id')}", subject_type="event",
+             subject_id=p.get("event_id"))

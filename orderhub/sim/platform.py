@@ -278,7 +278,50 @@ class OrderFactory:
             f"{self.rng.randint(0, 99_999_999):08d}"
 
 
-class PlatformSim(ABC):
+class HttpServing:
+    """A real HTTP server in a thread for anything with `dispatch(SimRequest) -> SimResponse`
+    and a `name`: the platform simulators and the messaging ones."""
+
+    name: str
+    _server: ThreadingHTTPServer | None = None
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve in a background thread; returns the base URL."""
+        self._server = ThreadingHTTPServer((host, port), _handler_for(self))  # type: ignore[arg-type]
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, name=f"sim-{self.name}",
+                         daemon=True).start()
+        return self.url
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "simulator not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def serve_forever(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server = ThreadingHTTPServer((host, port), _handler_for(self))  # type: ignore[arg-type]
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        self._on_stop()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def _on_stop(self) -> None:
+        """What else stops with the server (a feed of new orders)."""
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class PlatformSim(HttpServing, ABC):
     """One platform. Subclasses implement `handle` (the platform API) and the error shapes."""
 
     name: str = "platform"
@@ -422,39 +465,8 @@ class PlatformSim(ABC):
         return SimResponse(404, {"error": f"no control action {action!r}",
                                  "actions": ["truth", "orders", "modify", "faults"]})
 
-    # --- serving ----------------------------------------------------------------------------
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Serve in a background thread; returns the base URL."""
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name=f"sim-{self.name}",
-                         daemon=True).start()
-        return self.url
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "simulator not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def serve_forever(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.serve_forever()
-
-    def stop(self) -> None:
+    def _on_stop(self) -> None:
         self._feed_stop.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def _handler_for(sim: PlatformSim) -> type[BaseHTTPRequestHandler]:

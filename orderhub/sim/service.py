@@ -16,13 +16,13 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from http.server import ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any
 
 from orderhub.core import clock
-from orderhub.sim.platform import Faults, SimRequest, SimResponse, _handler_for
+from orderhub.sim.platform import Faults, HttpServing, SimRequest, SimResponse
 
 
-class ServiceSim(ABC):
+class ServiceSim(HttpServing, ABC):
     name = "service"
 
     def __init__(self, *, now: Callable[[], datetime] = clock.now, per_minute: int = 0) -> None:
@@ -116,34 +116,3 @@ class ServiceSim(ABC):
         return SimResponse(404, {"error": f"no control action {action!r}",
                                  "actions": ["GET received", "POST faults", "POST reset"]})
 
-    # --- serving (the platform simulators' server, which only needs `dispatch`) -------------
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))  # type: ignore[arg-type]
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name=f"sim-{self.name}",
-                         daemon=True).start()
-        return self.url
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "simulator not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def serve_forever(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))  # type: ignore[arg-type]
-        self._server.serve_forever()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
