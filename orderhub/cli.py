@@ -29,6 +29,7 @@ from orderhub.plugins import load_plugins
 from orderhub.rules import cli as rules_cli
 from orderhub.rules.pack import install_default_pack
 from orderhub.schema import migrate
+from orderhub.sla import cli as sla_cli
 from orderhub.sla import policies as sla_policies
 from orderhub.sla import tasks as sla_tasks
 
@@ -43,6 +44,7 @@ app.add_typer(inventory_cli.skus, name="skus")
 app.add_typer(inventory_cli.warehouses, name="warehouses")
 app.add_typer(inventory_cli.stock, name="stock")
 app.add_typer(channels_cli.shops, name="shops")
+app.add_typer(sla_cli.app, name="sla")
 app.command("sync")(channels_cli.sync_cmd)
 app.command("sim")(channels_cli.sim_cmd)
 app.add_typer(spreadsheets_cli.app, name="orders")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, inspect, select, update
+from sqlalchemy import and_, func, insert, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from orderhub.core import audit, clock, outbox
@@ -113,6 +113,23 @@ def _enter(session: Session, row: OrderSla | None, order: Order, stage: str, at:
     row.rule_id, row.policy_note, row.last_event_id = due.rule_id, due.note, event_id
     session.flush()
     return row
+
+
+def backfill(session: Session, *, limit: int = SCAN_BATCH) -> int:
+    """Orders that were open before SLAs were switched on (or before this stage existed) get
+    their current stage's deadline, counted from when they reached it as well as we know: the
+    payment for acceptance, the last change otherwise. Returns how many; call until 0."""
+    in_stage = or_(Order.status.in_(STAGE_OF_STATUS),
+                   and_(Order.status == lc.ON_HOLD, Order.held_from.in_(STAGE_OF_STATUS)))
+    orders = session.scalars(
+        select(Order).outerjoin(OrderSla, OrderSla.order_id == Order.id)
+        .where(OrderSla.order_id.is_(None), in_stage)
+        .order_by(Order.id).limit(limit).with_for_update(of=Order)).all()
+    for order in orders:
+        stage = STAGE_OF_STATUS[order.held_from if order.status == lc.ON_HOLD else order.status]
+        started = order.paid_at if stage == "accept" and order.paid_at else order.updated_at
+        _enter(session, None, order, stage, started, event_id=0)  # any later event applies
+    return len(orders)
 
 
 # --- timers ---------------------------------------------------------------------------------
