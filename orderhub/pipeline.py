@@ -24,6 +24,7 @@ continue through outbox handlers in routing/tasks.py.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -67,15 +68,20 @@ def receive(session: Session, *, data: OrderIn, raw: dict[str, Any], source: str
 
 
 def receive_page(session: Session, *, shop_name: str, items: list[tuple[OrderIn, dict[str, Any]]],
-                 source: str, actor: Actor) -> list[Received | Created]:
+                 source: str, actor: Actor,
+                 known: Collection[str] | None = None) -> list[Received | Created]:
     """`receive` for a page of one shop's orders, one result per item in the same order. New
-    orders are created in bulk and their rules and allocation deferred (see the module doc)."""
+    orders are created in bulk and their rules and allocation deferred (see the module doc).
+    `known`: the platform order ids the caller already found stored (saves a query; one stored
+    meanwhile by a racing push makes the bulk insert fail, and the page takes the per-order
+    path)."""
     if not items:
         return []
     shop = find_shop(session, shop_name)
     items = [(_with_divisions(data), raw) for data, raw in items]
     serialize_orders(session, shop.id, (data.platform_order_id for data, _ in items))
-    have = existing_ids(session, shop.id, (data.platform_order_id for data, _ in items))
+    have = set(known) if known is not None else existing_ids(
+        session, shop.id, (data.platform_order_id for data, _ in items))
     new: dict[str, int] = {}  # platform order id -> position of its first copy in the page
     for position, (data, _) in enumerate(items):
         if data.platform_order_id not in have:

@@ -26,7 +26,7 @@ from queue import Full, Queue
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session
 
 from orderhub import pipeline
@@ -196,7 +196,7 @@ def store_page(session: Session, *, shop_name: str, page: Page, source: str) -> 
         seen_here.add(key)
         todo.append((data, raw))
     for received in pipeline.receive_page(session, shop_name=shop_name, items=todo,
-                                          source=source, actor=actor):
+                                          source=source, actor=actor, known=known.keys()):
         if received.created:
             stored.created += 1
         elif received.stale or not received.changes:
@@ -276,12 +276,13 @@ def _count(session: Session, run_id: int, page: Page, stored: Stored) -> None:
 
 
 def _advance(session: Session, shop_id: int, window_end: datetime) -> datetime:
-    account = session.get(ChannelAccount, shop_id)
-    assert account is not None
-    if account.checkpoint is None or account.checkpoint < window_end:
-        account.checkpoint = window_end
-    session.flush()
-    return account.checkpoint
+    """One statement: the checkpoint only ever moves forward."""
+    accounts = ChannelAccount.__table__
+    session.execute(update(accounts).where(
+        accounts.c.shop_id == shop_id,
+        or_(accounts.c.checkpoint.is_(None), accounts.c.checkpoint < window_end))
+        .values(checkpoint=window_end))
+    return window_end
 
 
 def _succeeded(session: Session, shop_id: int, run_id: int) -> None:
