@@ -278,6 +278,13 @@ class OrderFactory:
             f"{self.rng.randint(0, 99_999_999):08d}"
 
 
+class _Server(ThreadingHTTPServer):
+    # Bursts of concurrent calls (waybills for a batch) overflow the default listen queue of 5,
+    # and each dropped connection costs the client a one-second retry.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 class HttpServing:
     """A real HTTP server in a thread for anything with `dispatch(SimRequest) -> SimResponse`
     and a `name`: the platform simulators and the messaging ones."""
@@ -287,8 +294,7 @@ class HttpServing:
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve in a background thread; returns the base URL."""
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))  # type: ignore[arg-type]
-        self._server.daemon_threads = True
+        self._server = _Server((host, port), _handler_for(self))  # type: ignore[arg-type]
         threading.Thread(target=self._server.serve_forever, name=f"sim-{self.name}",
                          daemon=True).start()
         return self.url
@@ -300,7 +306,7 @@ class HttpServing:
         return f"http://{host}:{port}"
 
     def serve_forever(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))  # type: ignore[arg-type]
+        self._server = _Server((host, port), _handler_for(self))  # type: ignore[arg-type]
         self._server.serve_forever()
 
     def stop(self) -> None:
