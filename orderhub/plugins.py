@@ -12,7 +12,8 @@ from orderhub.core.settings import get_settings
 # Capability task modules (handlers and scheduled jobs) register themselves on import.
 BUILTIN = ("orderhub.orders.tasks", "orderhub.inventory.tasks", "orderhub.rules.tasks",
            "orderhub.routing.tasks", "orderhub.channels.tasks", "orderhub.intake_tasks",
-           "orderhub.sla.tasks", "orderhub.alerts.tasks")
+           "orderhub.sla.tasks", "orderhub.alerts.tasks", "orderhub.fulfilment.tracking.tasks",
+           "orderhub.fulfilment.carriers.tasks")
 
 
 def load_plugins() -> list[str]:

@@ -18,6 +18,8 @@ import orderhub.channels.spreadsheets.models  # noqa: F401
 import orderhub.sla.models  # noqa: F401
 import orderhub.alerts.models  # noqa: F401
 import orderhub.alerts.notifiers.models  # noqa: F401
+import orderhub.fulfilment.carriers.models  # noqa: F401
+import orderhub.fulfilment.tracking.models  # noqa: F401
 from orderhub.core.db import Base
 
 metadata = Base.metadata

@@ -13,6 +13,8 @@ from orderhub.channels import api as channels_api
 from orderhub.channels.sku_mapping import api as sku_mapping_api
 from orderhub.channels.spreadsheets import api as spreadsheets_api
 from orderhub.core.settings import get_settings
+from orderhub.fulfilment.carriers import api as carriers_api
+from orderhub.fulfilment.tracking import api as tracking_api
 from orderhub.inventory import api as inventory_api
 from orderhub.routing import api as routing_api
 from orderhub.rules import api as rules_api
@@ -26,7 +28,8 @@ def mount(app: FastAPI) -> None:
     app.add_middleware(RequestMetrics)
     for router in (orders.router, ops.router, *rules_api.routers, *routing_api.routers,
                    *inventory_api.routers, *sku_mapping_api.routers, *channels_api.routers, *spreadsheets_api.routers,
-                   *sla_api.routers, *notifiers_api.routers, *alerts_api.routers,
+                   *sla_api.routers, *notifiers_api.routers, *alerts_api.routers, *tracking_api.routers,
+                   *carriers_api.routers,
                    system.api_routes, system.root_router):
         app.include_router(router)
     openapi.install(app)

@@ -50,6 +50,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "alerts.read": frozenset({"admin", "ops", "cs", "supervisor", "warehouse", "viewer"}),
     "alerts.acknowledge": frozenset({"admin", "ops", "cs", "supervisor", "warehouse"}),
     "alerts.manage": frozenset({"admin", "ops", "supervisor"}),
+    # Tracking: everyone sees parcels; warehouse and ops also query Kuaidi100 and set the account.
+    "tracking.read": frozenset(ROLES),
+    "tracking.manage": frozenset({"admin", "ops", "supervisor", "warehouse"}),
+    # Carriers: accounts and rules are ops' to set; the warehouse takes and voids waybills.
+    "carriers.read": frozenset(ROLES),
+    "carriers.manage": frozenset({"admin", "ops"}),
+    "waybills.request": frozenset({"admin", "ops", "supervisor", "warehouse"}),
 }
 
 _hasher = PasswordHasher()

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         default=300, description="How far back each pull re-reads, so late writes are not missed.")
     channel_first_pull_hours: int = Field(
         default=24, description="How far back a new shop's first pull reaches.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where outside services reach this OrderHub (Kuaidi100's push callback).")
     demo_order_interval_seconds: float = Field(default=3.0,
                                                description="Seconds between the demo store's orders.")
 

@@ -14,6 +14,7 @@ from orderhub.web.pages import (
     alerts,
     approvals,
     auth,
+    carriers,
     channels,
     dead_letters,
     imports,
@@ -38,7 +39,7 @@ def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for pages in (auth, orders, dead_letters, rules, approvals, routing, inventory,
                   masterdata, inventory_stock, tasks, sku_mapping, channels, quarantine, imports, sla,
-                  inbox, notifiers, alerts, simulators):
+                  inbox, notifiers, alerts, simulators, carriers):
         app.include_router(pages.router)
     # The application's exception handler renders errors outside /api with this.
     app.state.html_error_renderer = render_error

@@ -128,6 +128,20 @@ REQUIRED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/orders/{order_no}/sla"): "orders.read",
     ("POST", "/api/v1/orders/{order_no}/sla/reassign"): "sla.assign",
     ("GET", "/api/v1/alerts"): "alerts.read",
+    ("GET", "/api/v1/tracking/orders/{order_no}"): "tracking.read",
+    ("POST", "/api/v1/tracking/orders/{order_no}/refresh"): "tracking.manage",
+    ("PUT", "/api/v1/tracking/kuaidi100"): "tracking.manage",
+    ("GET", "/api/v1/carriers"): "carriers.read",
+    ("GET", "/api/v1/carriers/accounts"): "carriers.read",
+    ("POST", "/api/v1/carriers/accounts"): "carriers.manage",
+    ("PATCH", "/api/v1/carriers/accounts/{account_id}"): "carriers.manage",
+    ("GET", "/api/v1/carriers/rules"): "carriers.read",
+    ("POST", "/api/v1/carriers/rules"): "carriers.manage",
+    ("PATCH", "/api/v1/carriers/rules/{rule_id}"): "carriers.manage",
+    ("DELETE", "/api/v1/carriers/rules/{rule_id}"): "carriers.manage",
+    ("GET", "/api/v1/carriers/orders/{order_no}/waybill"): "carriers.read",
+    ("POST", "/api/v1/carriers/orders/{order_no}/waybill/void"): "waybills.request",
+    ("POST", "/api/v1/carriers/waybills"): "waybills.request",
     ("GET", "/api/v1/alerts/performance"): "alerts.read",
     ("GET", "/api/v1/alerts/escalation-policy"): "alerts.read",
     ("PUT", "/api/v1/alerts/escalation-policy"): "alerts.manage",
@@ -139,7 +153,9 @@ REQUIRED: dict[tuple[str, str], str] = {
 PUBLIC = {("GET", "/health"), ("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/docs")}
 # Authenticated by the shop's signature over the body instead of a key (platform and own-store
 # pushes); tests/channels/test_webhooks.py proves an unsigned or wrongly signed push is refused.
-SIGNED = {("POST", "/api/v1/channels/webhooks/{shop}")}
+SIGNED = {("POST", "/api/v1/channels/webhooks/{shop}"),
+          # Kuaidi100's push: UPPER(MD5(param + salt)); tests/fulfilment/tracking proves refusal.
+          ("POST", "/api/v1/tracking/kuaidi100/callback")}
 # Console pages authorised by a token in the path instead of a login: the acknowledge link in an
 # alert's message (single use; GET only shows a confirm button). tests/alerts/test_ack_link.py
 # proves a wrong or used token acknowledges nothing.

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from orderhub.api.deps import authorize
 from orderhub.core.db import unit_of_work
 from orderhub.core.settings import get_settings
+from orderhub.fulfilment.tracking.service import order_tracking
 from orderhub.orders import holds, lifecycle
 from orderhub.orders.models import CHANNELS
 from orderhub.orders.queries import order_audit, order_events, search_orders
@@ -67,7 +68,8 @@ def order_page(request: Request, order_no: str) -> HTMLResponse:
                       timeline=views.timeline(order_events(session, order)),
                       audit=views.audit_rows(order_audit(session, order), viewer),
                       hold_reasons=HOLD_REASONS,
-                      sla_card=sla_pages.order_card(session, order, viewer))
+                      sla_card=sla_pages.order_card(session, order, viewer),
+                      tracking=order_tracking(session, order_id=order.id))
 
 
 @router.post("/orders/{order_no}/holds")

@@ -1,0 +1,1 @@
+"""Carriers, carrier accounts, carrier rules and e-waybills (issue 6 items 1-3; docs/carriers.md)."""

@@ -1,0 +1,1 @@
+"""Tracking: Kuaidi100 subscriptions, their signed pushes and the query fallback (issue 6 item 7)."""
