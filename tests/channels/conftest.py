@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine, select
 
-from orderhub.api.app import create_app
 from orderhub.channels import service
 from orderhub.channels.demo import sim_credentials
 from orderhub.channels.registry import PLATFORMS, simulator_class
@@ -73,23 +68,3 @@ def shop_named(engine: Engine, name: str) -> Shop:
         session.expunge_all()
     assert shop is not None
     return shop
-
-
-@pytest.fixture
-def live_api(committed: Engine) -> Iterator[str]:
-    """OrderHub's API served over real HTTP in a thread (platforms push to it)."""
-    load_plugins()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "API server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)

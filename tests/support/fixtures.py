@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import uvicorn
 from sqlalchemy import Engine
 
+from orderhub.api.app import create_app
 from orderhub.core import clock, outbox
+from orderhub.core.settings import get_settings
+from orderhub.plugins import load_plugins
 from tests.support.tables import metadata as side_effect_metadata
 
-START = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
+START = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 
 @dataclass
@@ -66,3 +73,25 @@ def side_effect_table(committed: Engine) -> Iterator[Engine]:
     side_effect_metadata.create_all(committed)
     yield committed
     side_effect_metadata.drop_all(committed)
+
+
+@pytest.fixture
+def live_api(committed: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """OrderHub's API over real HTTP in a thread; ORDERHUB_PUBLIC_URL points at it."""
+    load_plugins()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "API server did not start"
+        time.sleep(0.02)
+    url = f"http://127.0.0.1:{port}"
+    monkeypatch.setattr(get_settings(), "public_url", url)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
