@@ -169,6 +169,17 @@ class Connector(ABC):
                            f"shop's carrier_codes (e.g. {carrier}:<code>)", platform_code="carrier")
         return codes[carrier]
 
+    def require_whole_order(self, platform_order_id: str, line_ids: list[str] | None,
+                            api: str) -> None:
+        """For ship APIs that ship the whole order: asking for some of its lines is refused
+        (asking for all of them, or none, is the whole order)."""
+        if not line_ids:
+            return
+        lines = {line["platform_line_id"] for line in self.fetch(platform_order_id).order["lines"]}
+        if set(map(str, line_ids)) != lines:
+            raise Rejected(f"{api} ships the whole order; lines {sorted(lines)} but asked for "
+                           f"{sorted(map(str, line_ids))}")
+
     def map_one(self, raw: dict[str, Any], platform_order_id: str) -> PulledOrder:
         """One fetched order; one that does not map is refused with the reason."""
         try:

@@ -171,12 +171,7 @@ class DouyinConnector(Connector):
 
     def confirm_shipment(self, platform_order_id: str, *, carrier: str, tracking_no: str,
                          line_ids: list[str] | None = None) -> None:
-        # order.logisticsAdd ships the whole shop order: a subset of lines cannot be sent.
-        if line_ids:
-            lines = {line["platform_line_id"] for line in self.fetch(platform_order_id).order["lines"]}
-            if set(map(str, line_ids)) != lines:
-                raise Rejected("douyin order.logisticsAdd ships the whole order; "
-                               f"lines {sorted(lines)} but asked for {sorted(map(str, line_ids))}")
+        self.require_whole_order(platform_order_id, line_ids, "douyin order.logisticsAdd")
         self.call("order.logisticsAdd", {
             "order_id": str(platform_order_id),
             "company_code": self.carrier_code(carrier, COMPANY_CODES),

@@ -157,12 +157,7 @@ class PddConnector(Connector):
 
     def confirm_shipment(self, platform_order_id: str, *, carrier: str, tracking_no: str,
                          line_ids: list[str] | None = None) -> None:
-        # pdd.logistics.online.send ships the whole order; a subset of lines cannot be sent.
-        if line_ids:
-            lines = {line["platform_line_id"] for line in self.fetch(platform_order_id).order["lines"]}
-            if set(map(str, line_ids)) != lines:
-                raise Rejected("pdd.logistics.online.send ships the whole order; "
-                               f"lines {sorted(lines)} but asked for {sorted(map(str, line_ids))}")
+        self.require_whole_order(platform_order_id, line_ids, "pdd.logistics.online.send")
         data = self.call("pdd.logistics.online.send", {
             "order_sn": platform_order_id, "logistics_id": int(self.carrier_code(carrier, LOGISTICS_IDS)),
             "tracking_number": tracking_no}, answer="logistics_online_send_response")
