@@ -36,13 +36,19 @@ def request_ship_confirmation(session: Session, *, shop_id: int, platform_order_
                               carrier: str, tracking_no: str, actor: Actor,
                               line_ids: list[str] | None = None, order_id: int | None = None) -> None:
     """Ask for the tracking number to reach the platform (fulfilment calls this on shipment)."""
-    outbox.emit(session, "channel.ship_confirm_requested", aggregate_type="order",
+    outbox.emit(session, SHIP_CONFIRM, aggregate_type="order",
                 aggregate_id=order_id, actor=actor,
                 payload={"shop_id": shop_id, "platform_order_id": platform_order_id,
                          "carrier": carrier, "tracking_no": tracking_no, "line_ids": line_ids})
 
 
-@outbox.handler("channel.ship_confirm_requested", name="channels.confirm_shipment")
+SHIP_CONFIRM = "channel.ship_confirm_requested"
+# SPEC §8: a write-back that fails is tried again every 15 minutes with backoff (15, 30, 60,
+# 120 min), 5 tries in all; then an alert says so (not a silent dead letter).
+outbox.retry_policy(SHIP_CONFIRM, outbox.Retry(first_seconds=15 * 60, factor=2, max_attempts=5))
+
+
+@outbox.handler(SHIP_CONFIRM, name="channels.confirm_shipment")
 def confirm_shipment(session: Session, event: OutboxEvent) -> None:
     p = event.payload
     shop, account = _shop(session, int(p["shop_id"]))
@@ -52,15 +58,17 @@ def confirm_shipment(session: Session, event: OutboxEvent) -> None:
     try:
         connector.confirm_shipment(p["platform_order_id"], carrier=p["carrier"],
                                    tracking_no=p["tracking_no"], line_ids=p.get("line_ids"))
-    except AuthFailed as exc:
-        service.mark_unhealthy(session, shop=shop, account=account, reason=exc.message, actor=ACTOR)
-        raise  # retried by the outbox; works again once someone fixes the credentials
     except ChannelError as exc:
-        if exc.retryable:
-            raise
+        if isinstance(exc, AuthFailed):
+            service.mark_unhealthy(session, shop=shop, account=account, reason=exc.message,
+                                   actor=ACTOR)
+        last_try = (event.attempts or 1) >= outbox.retry_policy(SHIP_CONFIRM).max_attempts
+        if (exc.retryable or isinstance(exc, AuthFailed)) and not last_try:
+            raise  # tried again later; works again once the platform or credentials are fixed
         outbox.emit(session, "channel.ship_confirm_failed", aggregate_type="order",
                     aggregate_id=event.aggregate_id, actor=ACTOR,
-                    payload={**p, "error": exc.message, "platform_code": exc.platform_code})
+                    payload={**p, "error": exc.message, "platform_code": exc.platform_code,
+                             "attempts": event.attempts})
         return
     outbox.emit(session, "channel.ship_confirmed", aggregate_type="order",
                 aggregate_id=event.aggregate_id, actor=ACTOR, payload=dict(p))

@@ -27,8 +27,23 @@ class Registration:
     fn: Handler
 
 
+@dataclass(frozen=True)
+class Retry:
+    """How a topic's failed events are tried again when the worker's default (30 s, 90 s, …,
+    settings.outbox_max_attempts tries) does not fit: e.g. a platform write-back every 15
+    minutes, 5 tries. Delay n is first_seconds x factor^(n-1)."""
+
+    first_seconds: float
+    factor: float = 1.0
+    max_attempts: int = 5
+
+    def delay_seconds(self, attempts: int) -> float:
+        return self.first_seconds * self.factor ** max(attempts - 1, 0)
+
+
 _handlers: dict[str, Registration] = {}
 _tasks: dict[str, Callable[..., Any]] = {}
+_retries: dict[str, Retry] = {}
 
 
 def emit(session: Session, topic: str, *, aggregate_type: str | None = None,
@@ -65,6 +80,13 @@ def task(name: str, *, own_transactions: bool = False) -> Callable[[Callable[...
         return fn
 
     return register
+
+
+def retry_policy(topic: str, policy: Retry | None = None) -> Retry | None:
+    """Set (with policy) or read the retry policy of one exact topic; None: the default."""
+    if policy is not None:
+        _retries[topic] = policy
+    return _retries.get(topic)
 
 
 def handlers_for(topic: str) -> list[Registration]:

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Where outside services reach this OrderHub (Kuaidi100's push callback).")
+    label_font: str | None = Field(
+        default=None,
+        description="TrueType font (.ttf/.ttc) with Chinese glyphs embedded in labels and lists; "
+                    "default: the first of the usual system fonts (WenQuanYi, Droid, AR PL).")
     demo_order_interval_seconds: float = Field(default=3.0,
                                                description="Seconds between the demo store's orders.")
 

@@ -51,9 +51,18 @@ def new_worker_id(name: str | None = None) -> str:
     return f"{name or socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"[:120]
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """30 s after the first failed try, then 90 s, 270 s, … (settings.outbox_backoff_seconds x 3^n)."""
+def retry_delay(attempts: int, topic: str | None = None) -> timedelta:
+    """The topic's own policy if it has one (outbox.retry_policy), else 30 s after the first
+    failed try, then 90 s, 270 s, … (settings.outbox_backoff_seconds x 3^n)."""
+    policy = outbox.retry_policy(topic) if topic else None
+    if policy is not None:
+        return timedelta(seconds=policy.delay_seconds(attempts))
     return timedelta(seconds=get_settings().outbox_backoff_seconds * 3 ** max(attempts - 1, 0))
+
+
+def max_attempts(topic: str) -> int:
+    policy = outbox.retry_policy(topic)
+    return policy.max_attempts if policy is not None else get_settings().outbox_max_attempts
 
 
 # Statements of the per-event hot path, built once: building and hashing a statement costs
@@ -197,13 +206,13 @@ def release(engine: Engine, event_ids: Sequence[int], *, worker_id: str) -> None
 def record_failure(engine: Engine, row: Row[Any], *, worker_id: str, handler: str,
                    exc: BaseException) -> None:
     """Back to pending after a growing delay, or dead after the last try (and say so in an event)."""
-    dead = row.attempts >= get_settings().outbox_max_attempts
+    dead = row.attempts >= max_attempts(row.topic)
     error = f"{handler}: {short_traceback(exc)}"
     values: dict[str, Any] = {"last_error": error, "locked_by": None, "locked_until": None}
     if dead:
         values["status"] = "dead"
     else:
-        values.update(status="pending", available_at=clock.now() + retry_delay(row.attempts))
+        values.update(status="pending", available_at=clock.now() + retry_delay(row.attempts, row.topic))
     with unit_of_work(engine) as session:
         result = session.execute(update(EVENTS).where(EVENTS.c.id == row.id,
                                                       EVENTS.c.locked_by == worker_id).values(**values))

@@ -120,6 +120,32 @@ def test_backoff_grows_threefold():
     assert [worker.retry_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 90, 270, 810]
 
 
+def test_a_topic_can_have_its_own_retry_policy(committed, fake_clock, register):
+    """A write-back tried every 15 minutes with backoff, 3 tries here, then dead."""
+    calls = []
+
+    def down(session: Session, ev: OutboxEvent) -> None:
+        calls.append(ev.attempts)
+        raise RuntimeError("platform down")
+
+    register("test.slow_retry", down)
+    outbox.retry_policy("test.slow_retry", outbox.Retry(first_seconds=900, factor=2, max_attempts=3))
+    try:
+        [event_id] = emit(committed, "test.slow_retry")
+        delays = []
+        for _ in range(2):
+            worker.run(burst=True, engine=committed)
+            delay = (event(committed, event_id).available_at - fake_clock.now).total_seconds()
+            delays.append(delay)
+            fake_clock.advance(delay)
+        worker.run(burst=True, engine=committed)
+        assert delays == pytest.approx([900, 1800])
+        assert calls == [1, 2, 3]  # the handler sees which try it is
+        assert event(committed, event_id).status == "dead"
+    finally:
+        outbox._retries.pop("test.slow_retry", None)
+
+
 def test_second_handler_fails_once_first_is_not_run_again(committed, fake_clock, register):
     runs = {"first": 0, "second": 0}
 
