@@ -22,6 +22,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from orderhub.alerts.demo import (
+    RUNNING,
     STUCK_PAID_MINUTES_AGO,
     connect_notifiers,
     seed_team,
@@ -33,6 +34,13 @@ from orderhub.channels.demo import connect_shops, start_simulators, stop_simulat
 from orderhub.core import auth, worker
 from orderhub.core.actor import Actor
 from orderhub.core.db import unit_of_work
+from orderhub.core.settings import get_settings
+from orderhub.fulfilment.demo import (
+    Courier,
+    connect_carriers,
+    start_carrier_simulators,
+    stop_carrier_simulators,
+)
 from orderhub.inventory.catalog import warehouses
 from orderhub.inventory.demo import HOT_SKU, seed_demo_stock
 from orderhub.inventory.service import receive
@@ -138,10 +146,15 @@ def run_demo(*, host: str, port: int, every: float, duration: float | None, cons
         seed_demo(session)
     sims = start_simulators(seed)
     notifier_sims = start_notifier_simulators()
+    carrier_sims = start_carrier_simulators(seed)
+    RUNNING.update(carrier_sims)
+    RUNNING.update(sims)  # the platform simulators: the tracking numbers written back
     base_url = f"http://{host}:{port}"
+    get_settings().public_url = base_url  # where the Kuaidi100 simulator pushes tracking
     with unit_of_work() as session:
         connect_shops(session, sims)
         connect_notifiers(session, notifier_sims)
+        connect_carriers(session, carrier_sims)
     password, key = demo_credentials()
     with unit_of_work() as session:
         seed_team(session, console_user=DEMO_USER, public_url=base_url)
@@ -150,6 +163,8 @@ def run_demo(*, host: str, port: int, every: float, duration: float | None, cons
     threads = [
         threading.Thread(target=worker.run, kwargs={"stop": stop, "name": "demo-worker"}, daemon=True),
         threading.Thread(target=_feed, args=(base_url, key, every, stop, console, seed), daemon=True),
+        threading.Thread(target=Courier(carrier_sims["kuaidi100"], seed=seed).run, args=(stop,),
+                         daemon=True),
     ]
     if duration:
         threads.append(threading.Thread(target=_stop_after, args=(duration, server, stop), daemon=True))
@@ -167,6 +182,10 @@ def run_demo(*, host: str, port: int, every: float, duration: float | None, cons
     console.print("deadline passes in about three minutes, and the alert climbs from the inbox to")
     console.print(f"WeCom, SMS, the supervisor and the manager a minute apart ({base_url}/alerts;")
     console.print(f"what the WeCom, DingTalk, SMS and mail simulators received: {base_url}/simulators).")
+    console.print(f"Warehouse: print labels for allocated orders at {base_url}/warehouse (waybill")
+    console.print("numbers from the Cainiao, PDD and carrier simulators), scan them out at")
+    console.print(f"{base_url}/scan (the tracking number reaches the platform simulator); a simulated")
+    console.print("courier then scans each parcel through Kuaidi100 until it is delivered.")
     console.print("Ctrl-C stops.\n")
     for thread in threads:
         thread.start()
@@ -176,6 +195,7 @@ def run_demo(*, host: str, port: int, every: float, duration: float | None, cons
         stop.set()
         stop_simulators(sims)
         stop_notifier_simulators(notifier_sims)
+        stop_carrier_simulators(carrier_sims)
 
 
 def _feed(base_url: str, key: str, every: float, stop: threading.Event, console: Console,

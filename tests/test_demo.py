@@ -42,3 +42,9 @@ def test_demo_receives_orders_over_http_and_stops(tmp_path):
     assert db.execute("select count(*) from people").fetchone()[0] == 4
     enabled = {c for (c,) in db.execute("select channel from notifier_settings where enabled")}
     assert {"wecom", "dingtalk", "sms", "email"} <= enabled
+    # The warehouse side: carrier accounts on the e-waybill simulators, carrier rules, and
+    # Kuaidi100 pointed at its simulator (tracking pushes come back to this demo's address).
+    sources = {s for (s,) in db.execute("select distinct source from carrier_accounts")}
+    assert {"direct", "cainiao", "pdd"} <= sources
+    assert db.execute("select count(*) from carrier_rules where is_default").fetchone()[0] == 1
+    assert db.execute("select count(*) from kuaidi100_accounts").fetchone()[0] == 1

@@ -163,6 +163,11 @@ class Kuaidi100Sim(ServiceSim):
                                      "answer_status": answer.status_code if answer else None})
         return super()._control(request)
 
+    def numbers(self) -> list[str]:
+        """The tracking numbers subscribed so far."""
+        with self._parcel_lock:
+            return list(self.parcels)
+
     def advance(self, number: str, kind: str, *, area: str = "上海市", push: bool = True,
                 ) -> httpx.Response | None:
         """A courier scans the parcel; then (by default) Kuaidi100 pushes the record."""

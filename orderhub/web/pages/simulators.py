@@ -1,5 +1,6 @@
-"""模拟器收件箱 / Simulators' inboxes: what the WeCom, DingTalk, SMS and mail simulators running
-in this process (`orderhub demo`) received, so a newcomer sees the messages escalation sent."""
+"""模拟器收件箱 / Simulators' inboxes: what the simulators running in this process (`orderhub
+demo`) received — the messages escalation sent, the waybills the carriers issued, the tracking
+subscriptions, and the tracking numbers written back to the platforms."""
 
 from __future__ import annotations
 
@@ -23,6 +24,12 @@ def simulators_page(request: Request) -> HTMLResponse:
     with unit_of_work() as session:
         viewer = viewer_for(session, request, "alerts.read")
         inboxes = [(name, [json.dumps(m, ensure_ascii=False, indent=1, default=str)
-                           for m in reversed(sim.received[-SHOWN:])], len(sim.received))
-                   for name, sim in RUNNING.items()]
+                           for m in reversed(got[-SHOWN:])], len(got))
+                   for name, got in ((n, _received(sim)) for n, sim in RUNNING.items())]
         return render(request, "simulators/page.html", viewer=viewer, inboxes=inboxes)
+
+
+def _received(sim: object) -> list:
+    """A service simulator's requests, or a platform simulator's shipment write-backs."""
+    found = getattr(sim, "received", None)
+    return list(found if found is not None else getattr(sim, "shipments", []))
