@@ -7,6 +7,13 @@ clients race for a SKU with 500 units.
 
     python bench/inventory_bench.py                         # SQLite in a temporary directory
     python bench/inventory_bench.py --db postgresql://postgres@127.0.0.1:5432/oh_inv_bench --reset
+    python bench/inventory_bench.py --db postgresql://… --reset --cpu   # client CPU per reservation
+
+--cpu: instead of the throughput table, this process's CPU time per reservation (steadier than
+wall time on a shared machine), in one process, alternating blocks of 400 on the 10,000 SKUs:
+the full path (unit_of_work + reserve), the same one-line statement in a Core transaction
+(engine.begin) and on the bare DB-API connection, and the raw UPDATE loop. The differences are
+what each layer costs.
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ def main() -> int:
                         help="time per path per cell of the table (in alternating blocks)")
     parser.add_argument("--clients", type=int, default=16, help="the concurrent client count")
     parser.add_argument("--reset", action="store_true", help="wipe the database first")
+    parser.add_argument("--cpu", action="store_true",
+                        help="client CPU per reservation by layer, in one process (PostgreSQL)")
     args = parser.parse_args()
     url = args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='orderhub-invbench-')) / 'bench.db'}"
     os.environ["ORDERHUB_DATABASE_URL"] = url
@@ -65,6 +74,8 @@ def main() -> int:
     migrate(url)
     wh, hot_id, spread, scarce_id = _seed(engine)
     console = Console(width=120)
+    if args.cpu:
+        return _cpu_by_layer(console, url, wh, spread)
     console.print(f"[bold]inventory bench[/] on {engine.dialect.name} "
                   f"({engine.dialect.server_version_info}), {os.cpu_count()} CPUs, "
                   f"{args.seconds:.0f} s per phase")
@@ -183,6 +194,75 @@ def _client(index: int, url: str, commands, results) -> None:
         cur.close()
         results.put((n, fails))
     raw.close()
+
+
+def _cpu_by_layer(console, url: str, wh: int, spread, blocks: int = 4, per_block: int = 400) -> int:
+    import statistics
+
+    from orderhub.core import clock
+    from orderhub.core.actor import Actor
+    from orderhub.core.db import get_engine, unit_of_work
+    from orderhub.inventory import reservations
+    from orderhub.inventory.service import reserve
+
+    engine = get_engine()
+    if engine.dialect.name != "postgresql":
+        sys.exit("--cpu compares the PostgreSQL one-line statement; pass --db postgresql://…")
+    actor, rng, raw = Actor.system("bench"), random.Random(3), engine.raw_connection()
+    order_id = [10**9]
+
+    def params(code: str) -> dict:
+        order_id[0] += 1
+        return {"code": code, "q": 1, "o": order_id[0], "w": wh, "exp": None, "now": clock.now(),
+                "ak": actor.kind, "an": actor.name}
+
+    def full(code: str, _sku_id: int) -> None:
+        order_id[0] += 1
+        with unit_of_work(engine) as session:
+            assert reserve(session, order_id=order_id[0], warehouse_id=wh, lines=[(code, 1)], actor=actor)
+
+    def core(code: str, _sku_id: int) -> None:
+        with engine.begin() as conn:
+            cursor = conn.connection.cursor()
+            cursor.execute(reservations._PG_ONE_LINE_SQL, params(code))
+            cursor.fetchone()
+            cursor.close()
+
+    cursor = raw.cursor()
+
+    def dbapi(code: str, _sku_id: int) -> None:
+        cursor.execute(reservations._PG_ONE_LINE_SQL, params(code))
+        cursor.fetchone()
+        raw.commit()
+
+    def raw_update(_code: str, sku_id: int) -> None:
+        cursor.execute(RAW_SQL["postgresql"], (1, sku_id, wh, 1))
+        raw.commit()
+
+    layers = {"unit_of_work + reserve (full path)": full,
+              "engine.begin + the same statement": core,
+              "DB-API + the same statement": dbapi, "raw UPDATE loop": raw_update}
+    cpu: dict[str, list[float]] = {name: [] for name in layers}
+    for name, fn in layers.items():  # warm up: prepared statements, pools
+        for _ in range(100):
+            fn(*spread[rng.randrange(len(spread))])
+    for _ in range(blocks):
+        for name, fn in layers.items():
+            start = time.process_time()
+            for _ in range(per_block):
+                fn(*spread[rng.randrange(len(spread))])
+            cpu[name].append((time.process_time() - start) * 1000 / per_block)
+    table = Table(title=f"client CPU per reservation (ms), {blocks} blocks of {per_block}, "
+                        f"load average {os.getloadavg()[0]:.1f}")
+    for col in ("layer", "median", "blocks"):
+        table.add_column(col, justify="right")
+    for name, values in cpu.items():
+        table.add_row(name, f"{statistics.median(values):.3f}", " ".join(f"{v:.3f}" for v in values))
+    console.print(table)
+    cursor.close()
+    raw.close()
+    engine.dispose()
+    return 0
 
 
 def _check(engine, wh, hot_id, spread, scarce_id, counted, scarce_ok) -> int:

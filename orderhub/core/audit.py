@@ -14,11 +14,19 @@ from orderhub.core.models import AuditEntry, Setting
 
 def record(session: Session, *, actor: Actor, entity_type: str, entity_id: object, action: str,
            before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> AuditEntry:
-    entry = AuditEntry(at=clock.now(), actor_kind=actor.kind, actor_id=actor.id,
-                       actor_name=actor.name, entity_type=entity_type, entity_id=str(entity_id),
-                       action=action, before=before, after=after)
+    entry = AuditEntry(**row(actor=actor, entity_type=entity_type, entity_id=entity_id,
+                             action=action, before=before, after=after))
     session.add(entry)
     return entry
+
+
+def row(*, actor: Actor, entity_type: str, entity_id: object, action: str,
+        before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The columns of the audit row record() adds, for a caller that inserts it itself (in one
+    statement with rows of its own: routing's allocation on PostgreSQL)."""
+    return {"at": clock.now(), "actor_kind": actor.kind, "actor_id": actor.id,
+            "actor_name": actor.name, "entity_type": entity_type, "entity_id": str(entity_id),
+            "action": action, "before": before, "after": after}
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:

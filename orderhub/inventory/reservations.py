@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import (
     String,
@@ -30,7 +30,6 @@ from sqlalchemy import (
     exists,
     insert,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -39,7 +38,6 @@ from sqlalchemy.orm import Session, aliased
 
 from orderhub.core import audit, clock, outbox
 from orderhub.core.actor import Actor
-from orderhub.core.db import UTCDateTime
 from orderhub.core.errors import InvalidInput
 from orderhub.inventory import catalog, ledger
 from orderhub.inventory.errors import NothingReserved, UnknownSku
@@ -68,22 +66,6 @@ _RESOLVE = {
     "postgresql": _RESOLVE_FROM.where(SKUS.c.code == any_(bindparam("codes", type_=ARRAY(String)))),
     "sqlite": _RESOLVE_FROM.where(SKUS.c.code.in_(bindparam("codes", expanding=True))),
 }
-# PostgreSQL: the conditional UPDATE and the two inserts it justifies in one round trip, so a
-# hot row stays locked for this one statement and the commit. The WHERE clause is the same guard.
-_PG_TAKE = text("""
-WITH u AS (
-    UPDATE stock_levels SET reserved = reserved + :q
-    WHERE sku_id = :s AND warehouse_id = :w AND on_hand - reserved >= :q
-    RETURNING sku_id, warehouse_id, on_hand, reserved, safety_stock),
-r AS (
-    INSERT INTO reservations (order_id, warehouse_id, sku_id, quantity, status, expires_at, created_at)
-    SELECT :o, warehouse_id, sku_id, :q, 'active', :exp, :now FROM u RETURNING id),
-m AS (
-    INSERT INTO stock_movements (at, sku_id, warehouse_id, kind, on_hand_delta, reserved_delta,
-                                 in_transit_delta, order_id, reason, actor_kind, actor_name)
-    SELECT :now, sku_id, warehouse_id, 'reserve', 0, :q, 0, :o, '', :ak, :an FROM u RETURNING id)
-SELECT u.on_hand, u.reserved, u.safety_stock, (SELECT id FROM r), (SELECT id FROM m) FROM u
-""").bindparams(bindparam("exp", type_=UTCDateTime()), bindparam("now", type_=UTCDateTime()))
 # PostgreSQL, an order of one line (the common case): resolving the SKU, the "already reserved
 # here?" check, the conditional UPDATE and both inserts in a single round trip. It acts only when
 # the line is one stock row (`rows` = 1: a plain SKU, or a bundle of one component); otherwise it
@@ -115,6 +97,25 @@ m AS (
     SELECT %(now)s::timestamptz, sku_id, warehouse_id, 'reserve', 0, q, 0, %(o)s, '', %(ak)s, %(an)s FROM u)
 SELECT state.rows, state.already, u.sku_id, u.on_hand, u.reserved, u.safety_stock, u.q
 FROM state LEFT JOIN u ON true
+"""
+# PostgreSQL, one stock row of a larger order: the conditional UPDATE and the two inserts it
+# justifies in one statement, so a hot row stays locked for this statement and the commit. The
+# WHERE clause is the guard. Sent on the DB-API cursor, the rows of an order in one pipeline.
+_PG_TAKE_SQL = """
+WITH u AS (
+    UPDATE stock_levels SET reserved = reserved + %(q)s
+    WHERE sku_id = %(s)s AND warehouse_id = %(w)s AND on_hand - reserved >= %(q)s
+    RETURNING sku_id, warehouse_id, on_hand, reserved, safety_stock),
+r AS (
+    INSERT INTO reservations (order_id, warehouse_id, sku_id, quantity, status, expires_at, created_at)
+    SELECT %(o)s, warehouse_id, sku_id, %(q)s, 'active', %(exp)s::timestamptz, %(now)s::timestamptz
+    FROM u RETURNING id),
+m AS (
+    INSERT INTO stock_movements (at, sku_id, warehouse_id, kind, on_hand_delta, reserved_delta,
+                                 in_transit_delta, order_id, reason, actor_kind, actor_name)
+    SELECT %(now)s::timestamptz, sku_id, warehouse_id, 'reserve', 0, %(q)s, 0, %(o)s, '', %(ak)s, %(an)s
+    FROM u RETURNING id)
+SELECT u.on_hand, u.reserved, u.safety_stock, (SELECT id FROM r), (SELECT id FROM m) FROM u
 """
 _INSERT_RES = insert(RES).returning(RES.c.id)
 _INSERT_MOVES = insert(MOVES).returning(MOVES.c.id)
@@ -221,13 +222,7 @@ def _reserve_one_line_pg(session: Session, order_id: int, warehouse_id: int, lin
         cursor.execute(_PG_ONE_LINE_SQL, params)
         rows, already, sku_id, on_hand, reserved, safety, q = cursor.fetchone()
     except conn.dialect.loaded_dbapi.Error as exc:
-        # Raised as SQLAlchemy would (callers retry deadlocks on DBAPIError; a lost connection
-        # is invalidated so the pool drops it).
-        invalidated = conn.dialect.is_disconnect(exc, conn.connection, cursor)
-        if invalidated:
-            conn.invalidate(exc)
-        raise DBAPIError.instance(_PG_ONE_LINE_SQL, params, exc, conn.dialect.loaded_dbapi.Error,
-                                  connection_invalidated=invalidated) from exc
+        _reraise(conn, exc, _PG_ONE_LINE_SQL, params)
     finally:
         cursor.close()
     if rows != 1:
@@ -244,28 +239,51 @@ def _reserve_one_line_pg(session: Session, order_id: int, warehouse_id: int, lin
 
 def _reserve_pg(session: Session, conn: Any, order_id: int, warehouse_id: int, need: dict[int, int],
                 keys: list[int], actor: Actor, expires_at: datetime | None, now: datetime) -> bool:
-    taken: list[int] = []
-    res_ids: list[int] = []
-    move_ids: list[int] = []
+    """_PG_TAKE per stock row, in key order, all sent in one round trip (psycopg's pipeline
+    mode: the statements still run one after another, so rows are locked in key order). If a
+    row cannot be covered, what the others took is undone, as when they ran one by one."""
+    if expires_at is not None and expires_at.tzinfo is None:
+        raise ValueError("naive datetime given to the database; use orderhub.core.clock")
+    base = {"w": warehouse_id, "o": order_id, "exp": expires_at, "now": now, "ak": actor.kind,
+            "an": actor.name[:200]}
+    raw = conn.connection.driver_connection
+    cursors: list[Any] = []
+    try:
+        with raw.pipeline():
+            for s in keys:
+                cursor = raw.cursor()
+                cursors.append(cursor)
+                cursor.execute(_PG_TAKE_SQL, {**base, "s": s, "q": need[s]})
+        rows = [cursor.fetchone() for cursor in cursors]
+    except conn.dialect.loaded_dbapi.Error as exc:
+        _reraise(conn, exc, _PG_TAKE_SQL, base)
+    finally:
+        for cursor in cursors:
+            cursor.close()
+    taken = [s for s, row in zip(keys, rows, strict=True) if row is not None]
+    if len(taken) < len(keys):
+        if taken:
+            _undo(conn, warehouse_id, taken, need, [row[3] for row in rows if row is not None],
+                  [row[4] for row in rows if row is not None])
+        return False
     lows: list[dict[str, Any]] = []
-    for s in keys:
-        row = conn.execute(_PG_TAKE, {"s": s, "w": warehouse_id, "q": need[s], "o": order_id,
-                                      "exp": expires_at, "now": now, "ak": actor.kind,
-                                      "an": actor.name[:200]}).first()
-        if row is None:
-            if taken:
-                _undo(conn, warehouse_id, taken, need, res_ids, move_ids)
-            return False
-        taken.append(s)
-        on_hand, reserved, safety, res_id, move_id = row
-        res_ids.append(res_id)
-        move_ids.append(move_id)
+    for s, (on_hand, reserved, safety, _, _) in zip(keys, rows, strict=True):
         if on_hand - reserved < safety <= on_hand - reserved + need[s]:
             lows.append({"sku_id": s, "warehouse_id": warehouse_id,
                          "available": on_hand - reserved, "safety_stock": safety})
     if lows:
         emit_low(session, lows, actor)
     return True
+
+
+def _reraise(conn: Any, exc: Exception, sql: str, params: dict[str, Any]) -> NoReturn:
+    """A DB-API error of a statement sent on the raw cursor, raised as SQLAlchemy would (callers
+    retry deadlocks on DBAPIError; a lost connection is invalidated so the pool drops it)."""
+    invalidated = conn.dialect.is_disconnect(exc, conn.connection, None)
+    if invalidated:
+        conn.invalidate(exc)
+    raise DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error,
+                              connection_invalidated=invalidated) from exc
 
 
 def _resolve(session: Session, order_id: int, warehouse_id: int,

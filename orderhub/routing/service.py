@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from orderhub.core import outbox
 from orderhub.core.actor import Actor
+from orderhub.core.db import is_postgres
 from orderhub.core.errors import Conflict, InvalidInput
 from orderhub.inventory import service as inventory
 from orderhub.inventory.errors import InsufficientStock
@@ -256,19 +257,24 @@ def _allocated(session: Session, order: Order, actor: Actor, fields: dict[str, A
     if taken is not None:
         fields = {**fields, "warehouse": codes[0]}
     was_waiting = order.status == lc.AWAITING_STOCK
-    # The transition first: it may load the order's holds, and the flush that comes with that
-    # query should not write the order twice (once for attributes, once for the status).
-    transition(session, order, lc.ALLOCATED, actor=actor, reason=f"routing: {fields['policy']}",
-               payload={"warehouse": codes[0], "warehouses": codes, "policy": fields["policy"]})
-    decision = decisions.record(session, order=order, outcome=ALLOCATED, actor=actor, **fields)
-    order.attributes = {**(order.attributes or {}), "allocated_warehouse": codes[0],
-                        **({"split_warehouses": codes} if len(codes) > 1 else {})}
+    reason = f"routing: {fields['policy']}"
+    payload = {"warehouse": codes[0], "warehouses": codes, "policy": fields["policy"]}
+    pg = is_postgres(session)
+    if pg:  # the same writes in one statement (five round trips otherwise)
+        decision = decisions.record_allocated(session, order=order, actor=actor, fields=fields,
+                                              codes=codes, reason=reason, payload=payload)
+    else:
+        transition(session, order, lc.ALLOCATED, actor=actor, reason=reason, payload=payload)
+        decision = decisions.record(session, order=order, outcome=ALLOCATED, actor=actor, **fields)
+        order.attributes = {**(order.attributes or {}), "allocated_warehouse": codes[0],
+                            **({"split_warehouses": codes} if len(codes) > 1 else {})}
     if was_waiting:
         queue.leave(session, order_id=order.id, status=queue.ACTIVATED)
     if last is not None and last.outcome == MANUAL:
         decisions.close_manual(session, order_id=order.id, actor=actor,
                                resolution="routed automatically", warehouse=codes[0])
-    decisions.count_allocation(session, order=order, codes=codes)
+    if not pg:
+        decisions.count_allocation(session, order=order, codes=codes)
     return Allocation(ALLOCATED, codes[0], decision)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -18,9 +20,11 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from orderhub.core import clock
+from orderhub.core.db import is_postgres
 from orderhub.core.models import Setting
 from orderhub.core.settings import get_settings
 from orderhub.inventory import catalog
@@ -45,9 +49,21 @@ def route_lines(session: Session, order: Order
     """The order's lines still to ship (refunded ones left out), each with the component units it
     needs; the SKU codes the catalogue does not know; available stock of the components. One
     query (catalog.line_stock) for all of it."""
-    lines = [l for l in order.lines if l.refund_status != REFUNDED]
+    return _route_lines(order, catalog.line_stock(session, _codes(order)))
+
+
+def _shipping(order: Order) -> list:
+    return [l for l in order.lines if l.refund_status != REFUNDED]
+
+
+def _codes(order: Order) -> set[str]:
+    return {l.sku for l in _shipping(order) if l.sku}
+
+
+def _route_lines(order: Order, seen: catalog.LineStock
+                 ) -> tuple[list[policy.Line], list[str], dict[tuple[str, int], int]]:
+    lines = _shipping(order)
     codes = {l.sku for l in lines if l.sku}
-    seen = catalog.line_stock(session, codes)
     parts = seen.parts
     unknown = sorted(codes - seen.known)
     out = []
@@ -75,9 +91,12 @@ _SITES_AND_LOAD = (
 
 def sites_and_load(session: Session) -> tuple[list[Site], dict[str, int]]:
     """Active warehouses (by id) as Sites and the orders allocated to each today, in one query."""
+    return _sites_from(session.execute(_SITES_AND_LOAD, {"day": today()}))
+
+
+def _sites_from(rows: Any) -> tuple[list[Site], dict[str, int]]:
     sites, load = [], {}
-    for wid, code, name, serves, days, capacity, error_rate, allocated in session.execute(
-            _SITES_AND_LOAD, {"day": today()}):
+    for wid, code, name, serves, days, capacity, error_rate, allocated in rows:
         sites.append(Site(id=wid, code=code, name=name, serves=tuple(serves or ()),
                           delivery_days=dict(days or {}), daily_capacity=capacity or 0,
                           error_rate=error_rate or 0.0, active=True))
@@ -118,8 +137,12 @@ _SETTINGS_AND_RULES = union_all(
 
 
 def settings_and_rules(session: Session) -> tuple[RoutingConfig, list[policy.RegionRule]]:
+    return _config_from(session.execute(_SETTINGS_AND_RULES))
+
+
+def _config_from(rows: Any) -> tuple[RoutingConfig, list[policy.RegionRule]]:
     stored, rules = {}, []
-    for kind, key, value, rule_id, priority, warehouse in session.execute(_SETTINGS_AND_RULES):
+    for kind, key, value, rule_id, priority, warehouse in rows:
         if kind == "s":
             stored[key] = value
         else:
@@ -136,13 +159,17 @@ def gather(session: Session, order: Order, *, config: RoutingConfig | None = Non
 
 def gather_with_config(session: Session, order: Order, *, config: RoutingConfig | None = None,
                        with_transit: bool = False) -> tuple[policy.Situation, RoutingConfig]:
-    """The situation and the routing config it was read with (4 queries in all)."""
-    if config is None:
-        config, rules = settings_and_rules(session)
+    """The situation and the routing config it was read with (3 queries; on PostgreSQL sent
+    together in one round trip)."""
+    if config is None and is_postgres(session):
+        (config, rules), (lines, unknown, stock), (sites, load) = _read_pipelined(session, order)
     else:
-        rules = regions.enabled_for_routing(session)
-    lines, unknown, stock = route_lines(session, order)
-    sites, load = sites_and_load(session)
+        if config is None:
+            config, rules = settings_and_rules(session)
+        else:
+            rules = regions.enabled_for_routing(session)
+        lines, unknown, stock = route_lines(session, order)
+        sites, load = sites_and_load(session)
     needs = sorted({sku for line in lines for sku in line.needs} - set(unknown))
     return policy.Situation(
         province=order.receiver_province, lines=lines, sites=sites, stock=stock, today=today(),
@@ -150,3 +177,65 @@ def gather_with_config(session: Session, order: Order, *, config: RoutingConfig 
         load=load, rules=rules, rule_warehouse=rule_warehouse(order),
         weights=config.weights, allow_split=config.allow_split,
         transfer_days=config.transfer_days, unknown_skus=unknown), config
+
+
+# --- PostgreSQL: the three reads in one round trip ---------------------------------------------
+# psycopg's pipeline mode sends the three statements (the same ones as above, compiled once) and
+# reads the three results after one sync, on the session's connection (same transaction). Also
+# spares SQLAlchemy's per-statement execute and result machinery, most of these reads' CPU.
+
+
+class _Read:
+    """A statement compiled once for the pipeline: its SQL, fixed parameters and the type
+    processing of the parameters (as SQLAlchemy's execute would apply it)."""
+
+    def __init__(self, stmt: Any, dialect: Any) -> None:
+        compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        self.sql, self.fixed = compiled.string, compiled.construct_params(_check=False)
+        self.processors = dict(compiled._bind_processors)
+
+    def params(self, **values: Any) -> dict[str, Any]:
+        params = {**self.fixed, **values}
+        for name, process in self.processors.items():
+            if params.get(name) is not None:
+                params[name] = process(params[name])
+        return params
+
+
+@lru_cache(maxsize=4)
+def _compiled(dialect: Any) -> tuple[_Read, _Read, _Read]:
+    return (_Read(_SETTINGS_AND_RULES, dialect), _Read(catalog.LINE_STOCK_PG, dialect),
+            _Read(_SITES_AND_LOAD, dialect))
+
+
+def _read_pipelined(session: Session, order: Order) -> tuple[Any, Any, Any]:
+    if session.autoflush:
+        session.flush()  # what session.execute would do first
+    conn = session.connection()
+    codes = sorted(_codes(order))
+    rules_read, stock_read, sites_read = _compiled(conn.dialect)
+    reads = [(rules_read.sql, rules_read.params()), (sites_read.sql, sites_read.params(day=today()))]
+    if codes:
+        reads.append((stock_read.sql, stock_read.params(codes=codes)))
+    raw = conn.connection.driver_connection
+    cursors: list[Any] = []
+    try:
+        with raw.pipeline():
+            for sql, params in reads:
+                cursor = raw.cursor()
+                cursors.append(cursor)
+                cursor.execute(sql, params)
+        rows = [cursor.fetchall() for cursor in cursors]
+    except conn.dialect.loaded_dbapi.Error as exc:
+        # Raised as SQLAlchemy would (callers retry deadlocks on DBAPIError; a lost connection
+        # is invalidated so the pool drops it).
+        invalidated = conn.dialect.is_disconnect(exc, conn.connection, None)
+        if invalidated:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(reads[0][0], reads[0][1], exc, conn.dialect.loaded_dbapi.Error,
+                                  connection_invalidated=invalidated) from exc
+    finally:
+        for cursor in cursors:
+            cursor.close()
+    seen = catalog.line_stock_from(rows[2]) if codes else catalog.LineStock(frozenset(), {}, {})
+    return _config_from(rows[0]), _route_lines(order, seen), _sites_from(rows[1])

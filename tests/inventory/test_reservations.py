@@ -47,6 +47,25 @@ def test_reserve_is_all_or_nothing_across_lines(session):
     assert service.verify(session) == []
 
 
+def test_all_or_nothing_when_the_first_row_is_short_and_the_later_ones_are_not(session):
+    # On PostgreSQL the rows' statements go out together (one pipeline): the later rows are
+    # taken and given back in the same transaction, leaving no trace.
+    hz = make_warehouse(session)
+    stocked(session, "A", hz, 1)
+    stocked(session, "B", hz, 10)
+    stocked(session, "C", hz, 10)
+    ok = service.reserve(session, order_id=4, warehouse_id=hz.id,
+                         lines=[("B", 2), ("A", 2), ("C", 3)], actor=ACTOR)
+    assert ok is False
+    assert [levels(session, c, hz) for c in "ABC"] == [(1, 0), (10, 0), (10, 0)]
+    assert session.scalar(select(Reservation).where(Reservation.order_id == 4)) is None
+    assert service.verify(session) == []
+    assert service.reserve(session, order_id=4, warehouse_id=hz.id,
+                           lines=[("B", 2), ("A", 1), ("C", 3)], actor=ACTOR)
+    assert [levels(session, c, hz) for c in "ABC"] == [(1, 1), (10, 2), (10, 3)]
+    assert service.verify(session) == []
+
+
 def test_missing_stock_row_in_the_warehouse_is_not_covered(session):
     hz, gz = make_warehouse(session), make_warehouse(session, "GZ")
     stocked(session, "A", hz, 10)
