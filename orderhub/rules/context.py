@@ -3,8 +3,8 @@ lines with SKU facts, and the buyer's history. Documented with examples in docs/
 
 The dataclasses below are the schema: rule-engine checks every name and attribute an expression
 uses against them when the rule is saved, so a misspelt field is refused before it can run.
-History needs database queries, so `build` only computes the history fields that the rules about
-to run reference (see expressions.Compiled.history_fields), all in one statement (history.py).
+History needs database queries, so only the history fields that the rules about to run reference
+are read (see expressions.Compiled.history_fields), in the one statement of lookup.py.
 """
 
 from __future__ import annotations
@@ -12,18 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from orderhub.address import classify_phone, parse_address
 from orderhub.core import audit, clock
 from orderhub.core.money import to_major
 from orderhub.inventory.catalog import SkuInfo
-from orderhub.inventory.models import BundleComponent, Sku
 from orderhub.orders import lifecycle as lc
 from orderhub.orders.models import Order, OrderLine
-from orderhub.rules import history
+from orderhub.rules import history, lookup
 
 BEFORE_SHIPMENT = frozenset({lc.PENDING_PAYMENT, lc.PAID, lc.ON_HOLD, lc.ALLOCATED,
                              lc.AWAITING_STOCK, lc.LABEL_PRINTED})
@@ -157,19 +157,31 @@ HISTORY_FIELDS = frozenset(f.name for f in fields(HistoryCtx))
 
 def build(session: Session, order: Order, *, trigger: str,
           history_fields: Iterable[str] = HISTORY_FIELDS, areas: dict | None = None) -> RuleContext:
-    """The context for one order; only the named history fields are queried. `areas` is the
-    carrier areas setting when the caller has read it already (see carrier_areas)."""
-    session.flush()  # the statements below run on the connection, past the ORM's autoflush
-    lines = list(order.lines)
-    infos = sku_facts(session, [line.sku for line in lines if line.sku])
-    line_ctx = [_line(line, infos.get(line.sku or ""), order.currency) for line in lines]
+    """The context for one order; only the named history fields are queried, in the same
+    statement as the SKU facts (and the carrier areas setting, unless `areas` is given)."""
+    session.flush()  # the statement below runs on the connection, past the ORM's autoflush
+    parts = history.parts_for(set(history_fields) & HISTORY_FIELDS)
+    found = lookup.fetch(session, order, stamp=areas is None, parts=parts)
     if areas is None:
-        areas = carrier_areas(session)
+        areas = DEFAULT_CARRIER_AREAS if found.areas is None else found.areas
+    return assemble(order, trigger=trigger, skus=found.skus or {}, past=found.history,
+                    areas=areas, shop=found.shop_name)
+
+
+def assemble(order: Order, *, trigger: str, skus: dict[str, SkuInfo], past: dict[str, Any],
+             areas: dict, shop: str) -> RuleContext:
+    """The context from what lookup.fetch read: `skus` by code, `past` the history fields,
+    `shop` the shop's name."""
+    lines = order.lines
+    line_ctx = [_line(line, skus.get(line.sku or ""), order.currency) for line in lines]
     receiver = _receiver(order, areas)
-    order_ctx = _order(order, line_ctx, str(areas.get("default_carrier", "")))
-    past = _history(session, order, order_ctx, infos, set(history_fields) & HISTORY_FIELDS)
+    order_ctx = _order(order, line_ctx, str(areas.get("default_carrier", "")), shop)
+    seen = HistoryCtx(**past)
+    if "receiver_recent_categories" in past:
+        seen.repeat_categories = sorted(set(order_ctx.categories)
+                                        & set(seen.receiver_recent_categories))
     return RuleContext(trigger=trigger, order=order_ctx, receiver=receiver, lines=line_ctx,
-                       history=past)
+                       history=seen)
 
 
 def _major(minor: int, currency: str) -> float:
@@ -193,12 +205,24 @@ def full_address(order: Order) -> str:
                                order.receiver_detail) if p)
 
 
+# Parsing an address (~0.2 ms) and classifying a phone are pure functions of their text with
+# frozen results: an order evaluated again (created, then paid, then edited) reuses them.
+parsed_address = lru_cache(maxsize=4096)(parse_address)
+phone_info = lru_cache(maxsize=4096)(classify_phone)
+
+
+def forget_parsed() -> None:
+    """Empty the two memos (the bench does, so that each run parses as for a new order)."""
+    parsed_address.cache_clear()
+    phone_info.cache_clear()
+
+
 def _receiver(order: Order, areas: dict) -> ReceiverCtx:
     # The pipeline may have moved 街道/镇 into receiver_street: parse the whole written address.
-    parsed = parse_address(order.receiver_street + order.receiver_detail,
-                           province=order.receiver_province,
-                           city=order.receiver_city, district=order.receiver_district)
-    phone = classify_phone(order.receiver_phone)
+    parsed = parsed_address(order.receiver_street + order.receiver_detail,
+                            province=order.receiver_province,
+                            city=order.receiver_city, district=order.receiver_district)
+    phone = phone_info(order.receiver_phone)
     address = AddressCtx(province=parsed.province, city=parsed.city, district=parsed.district,
                          street=parsed.street, detail=parsed.detail, adcode=parsed.adcode or "",
                          confidence=float(parsed.confidence), vague=parsed.vague,
@@ -235,12 +259,12 @@ def _minutes(since: datetime | None, now: datetime) -> float:
     return -1.0 if since is None else round((now - since).total_seconds() / 60, 2)
 
 
-def _order(order: Order, lines: list[LineCtx], default_carrier: str) -> OrderCtx:
+def _order(order: Order, lines: list[LineCtx], default_carrier: str, shop: str) -> OrderCtx:
     now = clock.now()
     attrs = order.attributes or {}
     status = order.held_from if order.status == lc.ON_HOLD and order.held_from else order.status
     return OrderCtx(
-        order_no=order.order_no, channel=order.channel, shop=order.shop.name if order.shop else "",
+        order_no=order.order_no, channel=order.channel, shop=shop,
         platform_order_id=order.platform_order_id, status=order.status,
         paid=order.paid_at is not None or status not in (lc.PENDING_PAYMENT, lc.CLOSED),
         before_shipment=order.status in BEFORE_SHIPMENT,
@@ -263,34 +287,3 @@ def _order(order: Order, lines: list[LineCtx], default_carrier: str) -> OrderCtx
         limited_lines=sum(1 for l in lines if l.purchase_limited),
         refund_requested_lines=sum(1 for l in lines if l.refund_status in REFUND_OPEN),
         refunded_lines=sum(1 for l in lines if l.refund_status == RETURNED))
-
-
-# --- SKU facts: one prebuilt statement ----------------------------------------------------
-
-
-_FACTS = (select(Sku.code, Sku.name, Sku.category, Sku.purchase_limited, Sku.presale, Sku.weight_g,
-                 select(BundleComponent.id).where(BundleComponent.bundle_sku_id == Sku.id)
-                 .exists().label("is_bundle"))
-          .where(Sku.code.in_(bindparam("codes", expanding=True))))
-
-
-def sku_facts(session: Session, codes: Iterable[str]) -> dict[str, SkuInfo]:
-    """The SkuInfo of inventory.catalog.sku_info, in one statement instead of two."""
-    wanted = sorted(set(codes))
-    if not wanted:
-        return {}
-    return {row.code: SkuInfo(code=row.code, name=row.name, category=row.category,
-                              purchase_limited=row.purchase_limited, presale=row.presale,
-                              weight_g=row.weight_g, is_bundle=bool(row.is_bundle))
-            for row in session.connection().execute(_FACTS, {"codes": wanted})}
-
-
-def _history(session: Session, order: Order, ctx: OrderCtx, infos: dict[str, SkuInfo],
-             wanted: set[str]) -> HistoryCtx:
-    parts = history.parts_for(wanted)
-    if not parts:
-        return HistoryCtx()
-    limited = sorted(code for code, info in infos.items() if info.purchase_limited)
-    h = HistoryCtx(**history.query(session, order, parts, limited))
-    h.repeat_categories = sorted(set(ctx.categories) & set(h.receiver_recent_categories))
-    return h

@@ -9,15 +9,19 @@ disable, import) bumps a version, so any edit committed by any process, or made 
 same transaction, changes the stamp. Rules are never deleted. Saving in this process also drops
 the cache at once (so a database wiped and refilled with the same ids cannot be mistaken).
 
-The same statement reads the carrier areas setting the context needs, so an order none of the
-rules match costs three statements in all: this one, the SKU facts, and the history.
+The same statement reads the carrier areas setting the context needs. An evaluation does not
+send it alone: it is one subquery of the one statement that also reads the SKU facts and the
+history the rules reference (lookup.py). Which history to read is decided from the set this
+process last used (`latest`); the stamp in the same row then says whether that set is still
+current, and if it is not, the current one is loaded and any history it needs beyond the
+guess is read by a second statement. So a stale set is never run; a guess only saves a trip.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from orderhub.core.models import Setting
 from orderhub.rules import actions as act
+from orderhub.rules import history
 from orderhub.rules.context import CARRIER_SETTING, DEFAULT_CARRIER_AREAS
 from orderhub.rules.expressions import Compiled, compile_condition
 from orderhub.rules.models import Rule
@@ -60,6 +65,7 @@ class Loaded:
 class Snapshot:
     rules: tuple[Loaded, ...]  # in run order: priority (higher first), then oldest
     by_trigger: dict[str, tuple[Loaded, ...]]
+    parts: dict[str, frozenset[str]] = field(default_factory=dict)  # history parts, by trigger
 
     def for_trigger(self, trigger: str) -> tuple[Loaded, ...]:
         """Rules on "order.updated" listen to every kind of change (address, remark, …)."""
@@ -70,26 +76,63 @@ class Snapshot:
             self.by_trigger[trigger] = found
         return found
 
+    def history_parts(self, trigger: str) -> frozenset[str]:
+        """The parts of history.py that the rules for `trigger` read."""
+        found = self.parts.get(trigger)
+        if found is None:
+            fields = frozenset().union(*(item.compiled.history_fields
+                                         for item in self.for_trigger(trigger)))
+            found = self.parts[trigger] = history.parts_for(fields)
+        return found
 
-_STAMP = select(func.count(Rule.id), func.coalesce(func.sum(Rule.version), 0), func.max(Rule.id),
-                func.max(Rule.updated_at),
-                select(Setting.value).where(Setting.key == CARRIER_SETTING).scalar_subquery())
+
+_STAMP = select(func.count(Rule.id).label("rules"),
+                func.coalesce(func.sum(Rule.version), 0).label("rule_versions"),
+                func.max(Rule.id).label("last_rule"), func.max(Rule.updated_at).label("rules_at"),
+                select(Setting.value).where(Setting.key == CARRIER_SETTING).scalar_subquery()
+                .label("carrier_areas"))
+STAMP_COLUMNS = ("rules", "rule_versions", "last_rule", "rules_at")
 _cache: dict[str, dict[tuple, Snapshot]] = {}
+_last: dict[str, Snapshot] = {}  # per database: the set the latest evaluation ran
 _lock = threading.Lock()
+
+
+def stamp_subquery():
+    """The stamp and the carrier areas as a one-row subquery (columns STAMP_COLUMNS and
+    "carrier_areas")."""
+    return _STAMP.subquery("stamp")
 
 
 def invalidate() -> None:
     """Forget every loaded rule set (called on every save of a rule in this process)."""
     with _lock:
         _cache.clear()
+        _last.clear()
 
 
 def current(session: Session) -> tuple[Snapshot, dict]:
     """The enabled rules as this transaction sees them, and the carrier areas setting."""
     session.flush()  # this transaction's own edits count (the statement skips the ORM layer)
-    count, versions, last_id, updated, areas = session.connection().execute(_STAMP).one()
+    row = session.connection().execute(_STAMP).one()._mapping
+    return for_stamp(session, row), areas_of(row["carrier_areas"])
+
+
+def areas_of(value: dict | None) -> dict:
+    return DEFAULT_CARRIER_AREAS if value is None else value
+
+
+def latest(session: Session) -> Snapshot | None:
+    """The rule set this process last found current for this database: a guess, to be checked
+    against the stamp read in the same statement (for_stamp) before anything relies on it."""
+    return _last.get(_database(session))
+
+
+def for_stamp(session: Session, row: Any) -> Snapshot:
+    """The rule set of the stamp in `row` (a row mapping read in this transaction), loaded if
+    not cached."""
+    count, versions, last_id, updated = (row[name] for name in STAMP_COLUMNS)
     stamp = (count, int(versions), last_id, updated)
-    database = str(session.get_bind().engine.url)
+    database = _database(session)
     with _lock:
         snapshot = _cache.get(database, {}).get(stamp)
     if snapshot is None:
@@ -99,7 +142,12 @@ def current(session: Session) -> tuple[Snapshot, dict]:
             if len(kept) >= KEEP:
                 kept.pop(next(iter(kept)))
             kept[stamp] = snapshot
-    return snapshot, (DEFAULT_CARRIER_AREAS if areas is None else areas)
+    _last[database] = snapshot
+    return snapshot
+
+
+def _database(session: Session) -> str:
+    return str(session.get_bind().engine.url)
 
 
 def _load(session: Session) -> Snapshot:

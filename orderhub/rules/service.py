@@ -23,9 +23,9 @@ from orderhub.core.actor import Actor
 from orderhub.core.errors import InvalidInput
 from orderhub.orders.models import Order
 from orderhub.rules import actions as act
-from orderhub.rules import context, ruleset
+from orderhub.rules import context, lookup, ruleset
 from orderhub.rules.editing import TRIGGERS, check_triggers
-from orderhub.rules.expressions import Compiled, InvalidExpression, compile_condition
+from orderhub.rules.expressions import InvalidExpression, compile_condition
 from orderhub.rules.models import Rule, RuleFiring, RuleVersion
 
 log = logging.getLogger("orderhub.rules")
@@ -66,12 +66,7 @@ def evaluate(session: Session, *, order: Order, trigger: str, actor: Actor,
     same as skipping the done rules first), so an order no rule matches writes nothing."""
     if trigger not in TRIGGERS:
         return []  # an event no rule can listen to (order.shipped, platform_status_ignored…)
-    snapshot, areas = ruleset.current(session)
-    loaded = snapshot.for_trigger(trigger)
-    if not loaded:
-        return []
-    wanted = frozenset().union(*(item.compiled.history_fields for item in loaded))
-    ctx = context.build(session, order, trigger=trigger, history_fields=wanted, areas=areas)
+    loaded, ctx = _context(session, order, trigger)
     matched = []
     for item in loaded:
         try:
@@ -85,14 +80,41 @@ def evaluate(session: Session, *, order: Order, trigger: str, actor: Actor,
     # Once-in-a-life triggers share their key: a rule listening to both order.created and
     # order.paid acts once per version on an order that arrives paid.
     same_event = sorted(ONCE) if key == "once" else [trigger]
-    done = set(tuple(row) for row in session.connection().execute(_DONE, {"order_id": order.id, "key": key,
-                                       "triggers": same_event}))
+    done = {tuple(row) for row in session.connection().execute(
+        _DONE, {"order_id": order.id, "key": key, "triggers": same_event})}
     firings = [firing for item in matched if (item.rule.id, item.rule.version) not in done
                for firing in [_fire(session, item, order, ctx, trigger, key, actor)]
                if firing is not None]
     if firings:
         session.flush()
     return firings
+
+
+def _context(session: Session, order: Order,
+             trigger: str) -> tuple[tuple[Loaded, ...], context.RuleContext | None]:
+    """The current rules for `trigger` and the order's context, read in one statement.
+
+    The history that statement reads is what the rule set this process last ran references; the
+    stamp read with it says which rule set is current. When that is another set (a rule saved
+    since), the history it needs beyond the guess costs a second statement — never a stale
+    rule, never a missing field."""
+    session.flush()  # the statements run on the connection, past the ORM's autoflush
+    guess = ruleset.latest(session)
+    guessed = guess.for_trigger(trigger) if guess is not None else ()
+    parts = guess.history_parts(trigger) if guessed else lookup.NO_PARTS
+    found = lookup.fetch(session, order, stamp=True, skus=bool(guessed), parts=parts)
+    current = ruleset.for_stamp(session, found.stamp)
+    loaded = current.for_trigger(trigger)
+    if not loaded:
+        return (), None
+    missing = current.history_parts(trigger) - parts
+    if missing or found.skus is None:
+        more = lookup.fetch(session, order, skus=found.skus is None, parts=missing)
+        found.skus = found.skus if more.skus is None else more.skus
+        found.history = found.history | more.history
+    return loaded, context.assemble(order, trigger=trigger, skus=found.skus,
+                                    past=found.history, areas=ruleset.areas_of(found.areas),
+                                    shop=found.shop_name)
 
 
 def _record(session: Session, values: dict[str, Any]) -> int | None:

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from orderhub.address import classify_phone, parse_address
 from orderhub.core import audit
 from orderhub.core.models import OutboxEvent, ScheduledJob
 from orderhub.rules import context, history
@@ -26,7 +27,7 @@ def test_history_is_not_queried_unless_a_rule_reads_it(session: Session,
     create_rule(session, actor=TEST_ACTOR, data={
         "key": "plain", "name": "plain", "triggers": ["order.created"],
         "condition": "order.total > 1", "actions": [{"type": "tag", "tag": "t"}]})
-    monkeypatch.setattr(history, "query", boom)  # every history statement goes through it
+    monkeypatch.setattr(history, "values", boom)  # every history read goes through it
     assert len(evaluate(session, order=place(session), trigger="order.created", actor=TEST_ACTOR)) == 1
     create_rule(session, actor=TEST_ACTOR, data={
         "key": "dup", "name": "dup", "triggers": ["order.created"],
@@ -67,3 +68,34 @@ def test_unpaid_sweep_reminds_each_order_once(session: Session) -> None:
     assert [a.payload["order_no"] for a in alerts] == [late.order_no]
     assert session.scalar(select(func.count()).select_from(OutboxEvent)
                           .where(OutboxEvent.topic == "rule.fired")) == 1
+
+
+ADDRESSES = [("文三路90号东部软件园3号楼", "浙江省", "杭州市", "西湖区"),
+             ("广东深圳南山区科技园", "", "", ""), ("幸福村三组后面", "河北省", "保定市", "涞源县"),
+             ("文三路90号东部软件园3号楼", "浙江省", "杭州市", "滨江区"), ("", "", "", "")]
+
+
+@pytest.mark.parametrize(("text", "province", "city", "district"), ADDRESSES)
+def test_the_address_memo_returns_what_the_parser_does(text: str, province: str, city: str,
+                                                       district: str) -> None:
+    context.forget_parsed()
+    for _ in range(2):  # computed, then remembered
+        assert context.parsed_address(text, province=province, city=city, district=district) \
+            == parse_address(text, province=province, city=city, district=district)
+    assert context.parsed_address.cache_info().hits == 1
+
+
+@pytest.mark.parametrize("phone", ["13800138000", "138****5678", "13800138000-1234",
+                                   "0571-88888888", "12345", ""])
+def test_the_phone_memo_returns_what_the_classifier_does(phone: str) -> None:
+    assert context.phone_info(phone) == context.phone_info(phone) == classify_phone(phone)
+
+
+def test_one_street_in_two_districts_is_two_memo_entries(session: Session) -> None:
+    """The memo is keyed by every part of the address, not only the written text."""
+    context.forget_parsed()
+    west = context.build(session, place(session), trigger="order.created").receiver
+    east = context.build(session, place(session, receiver={"district": "滨江区"}),
+                         trigger="order.created").receiver
+    assert (west.parsed.district, east.parsed.district) == ("西湖区", "滨江区")
+    assert context.parsed_address.cache_info().currsize == 2
