@@ -20,6 +20,7 @@ from orderhub.core.actor import Actor
 from orderhub.core.errors import InvalidInput, NotFound
 from orderhub.fulfilment.carriers.cainiao import CainiaoAdapter
 from orderhub.fulfilment.carriers.direct import DirectAdapter
+from orderhub.fulfilment.carriers.douyin_waybill import DouyinWaybillAdapter
 from orderhub.fulfilment.carriers.models import SOURCES, CarrierAccount
 from orderhub.fulfilment.carriers.pdd_waybill import PddWaybillAdapter
 from orderhub.fulfilment.carriers.waybills import (
@@ -32,7 +33,8 @@ from orderhub.fulfilment.carriers.waybills import (
 PLATFORM_SOURCES = {"taobao": "cainiao", "tmall": "cainiao", "pdd": "pdd", "douyin": "douyin"}
 OPEN_SOURCES = ("direct", "cainiao")  # tried in this order for every other channel
 ADAPTERS: dict[str, type[WaybillAdapter]] = {
-    "cainiao": CainiaoAdapter, "pdd": PddWaybillAdapter, "direct": DirectAdapter}
+    "cainiao": CainiaoAdapter, "pdd": PddWaybillAdapter, "douyin": DouyinWaybillAdapter,
+    "direct": DirectAdapter}
 SENDER_FIELDS = ("name", "mobile", "phone", "province", "city", "district", "detail")
 
 
@@ -104,14 +106,24 @@ def list_accounts(session: Session) -> list[CarrierAccount]:
 
 def account_for(session: Session, *, carrier: str, channel: str) -> tuple[CarrierAccount | None, str]:
     """The account for `carrier` an order from `channel` must use, or None and why not."""
+    return pick_account(active_accounts(session), carrier=carrier, channel=channel)
+
+
+def active_accounts(session: Session) -> list[CarrierAccount]:
+    """Every active account, oldest first: what `pick_account` chooses from (read once per batch)."""
+    return list(session.scalars(select(CarrierAccount).where(CarrierAccount.active.is_(True))
+                                .order_by(CarrierAccount.id)))
+
+
+def pick_account(accounts: list[CarrierAccount], *, carrier: str,
+                 channel: str) -> tuple[CarrierAccount | None, str]:
+    """`account_for` over accounts already read (active ones, oldest first): the platform's
+    required source, else direct before cainiao; the oldest account of that source wins."""
     required = PLATFORM_SOURCES.get(channel)
     sources = (required,) if required else OPEN_SOURCES
-    accounts = session.scalars(select(CarrierAccount).where(
-        CarrierAccount.carrier == carrier, CarrierAccount.active.is_(True),
-        CarrierAccount.source.in_(sources)).order_by(CarrierAccount.id)).all()
     for source in sources:
         for account in accounts:
-            if account.source == source:
+            if account.active and account.carrier == carrier and account.source == source:
                 return account, f"{source} account {account.name}"
     if required:
         return None, f"{channel} orders need a {required} e-waybill account for {carrier}; none is active"

@@ -17,11 +17,11 @@ from orderhub.channels.base import CARRIERS
 from orderhub.core import audit
 from orderhub.core.actor import Actor
 from orderhub.core.errors import InvalidInput, NotFound
-from orderhub.fulfilment.carriers.accounts import account_for
+from orderhub.fulfilment.carriers.accounts import active_accounts, pick_account
 from orderhub.fulfilment.carriers.models import CarrierAccount, CarrierRule
-from orderhub.inventory.catalog import sku_info
+from orderhub.inventory.models import Sku
 from orderhub.orders.models import Order, OrderLine
-from orderhub.routing import decisions
+from orderhub.routing.models import RoutingDecision
 
 RULE_FIELDS = ("name", "priority", "carrier", "provinces", "channels", "warehouses", "min_weight_g",
                "max_weight_g", "min_value", "max_value", "is_default", "active")
@@ -75,12 +75,52 @@ def matches(rule: CarrierRule, facts: Facts) -> bool:
 
 
 def facts_for(session: Session, order: Order) -> Facts:
-    lines = session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)).all()
-    weights = sku_info(session, [line.sku for line in lines if line.sku])
-    weight = sum(weights[line.sku].weight_g * line.quantity for line in lines if line.sku in weights)
-    decision = decisions.latest(session, order.id)
+    return batch_facts(session, [order]).facts[order.id]
+
+
+@dataclass
+class BatchFacts:
+    """What choosing carriers for many orders reads, each kind of row in one query per 500
+    orders: every order's lines (by line number) and facts, the rules and the active accounts."""
+
+    lines: dict[int, list[OrderLine]]
+    facts: dict[int, Facts]
+    rules: list[CarrierRule]
+    accounts: list[CarrierAccount]
+
+
+CHUNK = 500
+
+
+def batch_facts(session: Session, orders: list[Order]) -> BatchFacts:
+    lines: dict[int, list[OrderLine]] = {o.id: [] for o in orders}
+    warehouses: dict[int, str | None] = {}
+    ids = list(lines)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        for line in session.scalars(select(OrderLine).where(OrderLine.order_id.in_(chunk))
+                                    .order_by(OrderLine.order_id, OrderLine.line_no)):
+            lines[line.order_id].append(line)
+        # Newest decision last, so it wins: what routing.decisions.latest answers per order.
+        warehouses.update(session.execute(
+            select(RoutingDecision.order_id, RoutingDecision.warehouse_code)
+            .where(RoutingDecision.order_id.in_(chunk)).order_by(RoutingDecision.id)).all())
+    codes = sorted({line.sku for found in lines.values() for line in found if line.sku})
+    weights: dict[str, int] = {}
+    for start in range(0, len(codes), CHUNK):
+        weights.update(session.execute(select(Sku.code, Sku.weight_g)
+                                       .where(Sku.code.in_(codes[start:start + CHUNK]))).all())
+    facts = {o.id: facts_of(o, lines[o.id], weights, warehouses.get(o.id)) for o in orders}
+    return BatchFacts(lines=lines, facts=facts, rules=list_rules(session),
+                      accounts=active_accounts(session))
+
+
+def facts_of(order: Order, lines: list[OrderLine], weights: dict[str, int], warehouse: str | None) -> Facts:
+    """An order's facts from its lines, its SKUs' weights (unknown SKUs weigh nothing) and the
+    warehouse of its newest routing decision."""
+    weight = sum(weights[line.sku] * line.quantity for line in lines if line.sku in weights)
     return Facts(province=order.receiver_province, weight_g=weight, value=order.total,
-                 channel=order.channel, warehouse=decision.warehouse_code if decision else None)
+                 channel=order.channel, warehouse=warehouse)
 
 
 def pick_rule(rules: list[CarrierRule], facts: Facts) -> CarrierRule | None:
@@ -89,17 +129,26 @@ def pick_rule(rules: list[CarrierRule], facts: Facts) -> CarrierRule | None:
 
 
 def choose_carrier(session: Session, order: Order) -> Choice:
+    """One order's carrier and account (the API and console ask this for a single order)."""
+    known = batch_facts(session, [order])
+    return choose(order, known.facts[order.id], rules=known.rules, accounts=known.accounts)
+
+
+def choose(order: Order, facts: Facts, *, rules: list[CarrierRule],
+           accounts: list[CarrierAccount]) -> Choice:
+    """The choice for one order from what was read already (no queries): `choose_carrier` for
+    one order and `carriers.service.prepare` for a batch both decide here."""
     override = str((order.attributes or {}).get("carrier") or "").upper()
     if override:
         if override not in CARRIERS:
             return Choice(None, None, "order attribute", f"order asks for unknown carrier {override!r}")
         carrier, rule_name = override, "order attribute (choose-carrier action)"
     else:
-        rule = pick_rule(list_rules(session), facts_for(session, order))
+        rule = pick_rule(rules, facts)
         if rule is None:
             return Choice(None, None, "", "no carrier rule matches and there is no default rule")
         carrier, rule_name = rule.carrier, f"rule {rule.name}"
-    account, why = account_for(session, carrier=carrier, channel=order.channel)
+    account, why = pick_account(accounts, carrier=carrier, channel=order.channel)
     return Choice(carrier, account, rule_name, f"{carrier} by {rule_name}; {why}")
 
 

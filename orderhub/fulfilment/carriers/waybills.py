@@ -1,5 +1,6 @@
 """The e-waybill adapter interface: get a waybill number (with sort code and print data) and
-cancel it. One implementation per protocol: cainiao.py, pdd_waybill.py, direct.py.
+cancel it. One implementation per protocol: cainiao.py, pdd_waybill.py,
+douyin_waybill.py, direct.py.
 
 Adapters are plain objects built from an account snapshot (no session), so many run at once in
 threads; they raise `CarrierUnavailable` (try again later: network, 5xx, timeout, throttling)
