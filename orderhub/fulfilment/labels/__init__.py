@@ -1,0 +1,1 @@
+"""Batch label printing: waybills for a selection of orders, one PDF, orders to label_printed."""
