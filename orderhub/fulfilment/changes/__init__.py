@@ -1,0 +1,1 @@
+"""Address changes after an order is created, and voiding the waybill of a cancelled order."""
