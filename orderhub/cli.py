@@ -22,6 +22,8 @@ from orderhub.core.errors import DomainError, UnknownShop
 from orderhub.core.ids import order_numbers
 from orderhub.core.settings import get_settings
 from orderhub.demo import run_demo
+from orderhub.fulfilment.labels import cli as labels_cli
+from orderhub.fulfilment.outbound import cli as outbound_cli
 from orderhub.inventory import cli as inventory_cli
 from orderhub.inventory import tasks as inventory_tasks
 from orderhub.orders.service import find_shop
@@ -47,8 +49,10 @@ app.add_typer(channels_cli.shops, name="shops")
 app.add_typer(sla_cli.app, name="sla")
 app.command("sync")(channels_cli.sync_cmd)
 app.command("sim")(channels_cli.sim_cmd)
+app.command("scan")(outbound_cli.scan_cmd)
 app.add_typer(spreadsheets_cli.app, name="orders")
 app.add_typer(notifiers_cli.app, name="notifiers")
+app.add_typer(labels_cli.app, name="labels")
 out = Console()
 CLI = Actor.system("cli")
 DEFAULT_SHOP = "own-store"

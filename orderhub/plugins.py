@@ -13,7 +13,7 @@ from orderhub.core.settings import get_settings
 BUILTIN = ("orderhub.orders.tasks", "orderhub.inventory.tasks", "orderhub.rules.tasks",
            "orderhub.routing.tasks", "orderhub.channels.tasks", "orderhub.intake_tasks",
            "orderhub.sla.tasks", "orderhub.alerts.tasks", "orderhub.fulfilment.tracking.tasks",
-           "orderhub.fulfilment.carriers.tasks")
+           "orderhub.fulfilment.carriers.tasks", "orderhub.fulfilment.changes.tasks")
 
 
 def load_plugins() -> list[str]:

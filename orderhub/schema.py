@@ -7,19 +7,23 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-import orderhub.core.models  # noqa: F401  (registers tables)
-import orderhub.orders.models  # noqa: F401
-import orderhub.inventory.models  # noqa: F401
-import orderhub.routing.models  # noqa: F401
-import orderhub.rules.models  # noqa: F401
-import orderhub.channels.models  # noqa: F401
-import orderhub.channels.sku_mapping.models  # noqa: F401
-import orderhub.channels.spreadsheets.models  # noqa: F401
+import orderhub.alerts.models
+import orderhub.alerts.notifiers.models
+import orderhub.channels.models
+import orderhub.channels.sku_mapping.models
+import orderhub.channels.spreadsheets.models
+import orderhub.core.models
+import orderhub.fulfilment.carriers.models
+import orderhub.fulfilment.changes.models
+import orderhub.fulfilment.labels.models
+import orderhub.fulfilment.lists.models
+import orderhub.fulfilment.outbound.models
+import orderhub.fulfilment.tracking.models
+import orderhub.inventory.models
+import orderhub.orders.models
+import orderhub.routing.models
+import orderhub.rules.models
 import orderhub.sla.models  # noqa: F401
-import orderhub.alerts.models  # noqa: F401
-import orderhub.alerts.notifiers.models  # noqa: F401
-import orderhub.fulfilment.carriers.models  # noqa: F401
-import orderhub.fulfilment.tracking.models  # noqa: F401
 from orderhub.core.db import Base
 
 metadata = Base.metadata

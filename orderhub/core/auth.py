@@ -24,6 +24,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "orders.read": frozenset(ROLES),
     "orders.create": frozenset({"admin", "ops", "cs"}),
     "orders.cancel": frozenset({"admin", "ops", "cs", "supervisor"}),
+    # Changing the receiver's address inside its window (after it: admin and supervisor only).
+    "orders.address": frozenset({"admin", "ops", "cs", "supervisor"}),
     "holds.manage": frozenset({"admin", "ops", "cs", "supervisor"}),
     "outbox.manage": frozenset({"admin", "ops"}),
     "metrics.read": frozenset({"admin", "ops", "supervisor", "viewer"}),
@@ -57,6 +59,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "carriers.read": frozenset(ROLES),
     "carriers.manage": frozenset({"admin", "ops"}),
     "waybills.request": frozenset({"admin", "ops", "supervisor", "warehouse"}),
+    # Labels: everyone sees batches; whoever takes waybills prints them.
+    "labels.read": frozenset(ROLES),
+    "labels.print": frozenset({"admin", "ops", "supervisor", "warehouse"}),
 }
 
 _hasher = PasswordHasher()

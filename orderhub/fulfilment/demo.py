@@ -1,4 +1,4 @@
-"""The demo's warehouse side: e-waybill simulators (Cainiao, PDD, a direct carrier API) and the
+"""The demo's warehouse side: e-waybill simulators (Cainiao, PDD, Douyin, a direct carrier API) and the
 Kuaidi100 simulator in this process; carrier accounts and rules pointed at them; and a courier
 that walks every subscribed parcel from pick-up to delivery a minute or two apart — so a
 newcomer prints labels, scans parcels out and watches tracking arrive and orders get delivered."""
@@ -20,6 +20,7 @@ from orderhub.fulfilment.carriers.models import CarrierAccount, CarrierRule
 from orderhub.fulfilment.tracking import service as tracking
 from orderhub.sim.cainiao import CainiaoSim
 from orderhub.sim.carrier_direct import CarrierDirectSim
+from orderhub.sim.douyin_waybill import DouyinWaybillSim
 from orderhub.sim.kuaidi100 import Kuaidi100Sim
 from orderhub.sim.pdd_waybill import PddWaybillSim
 
@@ -43,8 +44,14 @@ RETURN_EVERY = 12
 
 
 def start_carrier_simulators(seed: int | None = None) -> dict[str, Any]:
-    sims: dict[str, Any] = {"cainiao": CainiaoSim(seed=seed), "pdd_waybill": PddWaybillSim(seed=seed),
-                            "carrier_direct": CarrierDirectSim(seed=seed), "kuaidi100": Kuaidi100Sim()}
+    # Each simulator numbers its waybills from its own seed: one seed for all would hand out
+    # the same ZTO numbers through Cainiao and the direct API.
+    seeds = [None if seed is None else seed * 10 + i for i in range(4)]
+    sims: dict[str, Any] = {"cainiao": CainiaoSim(seed=seeds[0]),
+                            "pdd_waybill": PddWaybillSim(seed=seeds[1]),
+                            "douyin_waybill": DouyinWaybillSim(seed=seeds[2]),
+                            "carrier_direct": CarrierDirectSim(seed=seeds[3]),
+                            "kuaidi100": Kuaidi100Sim()}
     for sim in sims.values():
         sim.start()
     return sims
@@ -70,12 +77,15 @@ def connect_carriers(session: Session, sims: dict[str, Any]) -> None:
 
 def _sources(sims: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, str]]]:
     cainiao, pdd, direct = sims["cainiao"], sims["pdd_waybill"], sims["carrier_direct"]
+    douyin = sims["douyin_waybill"]
     return {
         "direct": (direct.url, direct.partner_id, {"app_secret": direct.secret}),
         "cainiao": (cainiao.url, cainiao.app_key, {"app_secret": cainiao.app_secret,
                                                    "access_token": cainiao.session_key}),
         "pdd": (pdd.url, pdd.client_id, {"app_secret": pdd.client_secret,
                                          "access_token": pdd.access_token}),
+        "douyin": (douyin.url, douyin.app_key, {"app_secret": douyin.app_secret,
+                                                "access_token": douyin.access_token}),
     }
 
 

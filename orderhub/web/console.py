@@ -21,16 +21,20 @@ from orderhub.web.pages import (
     inbox,
     inventory,
     inventory_stock,
+    logistics,
     masterdata,
     notifiers,
     orders,
     quarantine,
     routing,
     rules,
+    scan,
     simulators,
     sku_mapping,
     sla,
     tasks,
+    warehouse,
+    warehouse_lists,
 )
 from orderhub.web.render import STATIC
 
@@ -39,7 +43,7 @@ def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for pages in (auth, orders, dead_letters, rules, approvals, routing, inventory,
                   masterdata, inventory_stock, tasks, sku_mapping, channels, quarantine, imports, sla,
-                  inbox, notifiers, alerts, simulators, carriers):
+                  inbox, notifiers, alerts, simulators, carriers, logistics, warehouse_lists, warehouse, scan):
         app.include_router(pages.router)
     # The application's exception handler renders errors outside /api with this.
     app.state.html_error_renderer = render_error

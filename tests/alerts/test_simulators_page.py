@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from orderhub.alerts.demo import RUNNING
 from orderhub.api.app import create_app
+from orderhub.channels.registry import simulator_class
 from orderhub.sim.wecom import WeComSim
 from tests.web.conftest import log_in
 
@@ -34,3 +35,18 @@ def test_without_simulators_the_page_says_so(committed) -> None:
         log_in(client, "viewer-1", "viewer")
         page = client.get("/simulators")
     assert page.status_code == 200 and "orderhub demo" in page.text
+
+
+def test_a_platform_simulator_shows_the_tracking_numbers_written_back(committed) -> None:
+    sim = simulator_class("jd")(seed=3)
+    [made] = sim.generate(1)
+    sim.book.ship(made.order_id, carrier="2087", tracking_no="JDX000123456789")
+    RUNNING["jd"] = sim
+    try:
+        with TestClient(create_app()) as client:
+            log_in(client, "ops-lead", "ops")
+            page = client.get("/simulators")
+        assert 'data-simulator="jd"' in page.text and "JDX000123456789" in page.text
+        assert "京东 发货回传" in page.text or "JD shipment write-backs" in page.text
+    finally:
+        RUNNING.clear()

@@ -32,7 +32,7 @@ def test_connect_makes_accounts_and_rules_and_follows_new_addresses(sims: dict[s
     with unit_of_work() as session:
         accounts = session.scalars(select(CarrierAccount)).all()
         assert {(a.carrier, a.source) for a in accounts} == {
-            (c, s) for c in demo.DEMO_CARRIERS for s in ("direct", "cainiao", "pdd")}
+            (c, s) for c in demo.DEMO_CARRIERS for s in ("direct", "cainiao", "pdd", "douyin")}
         zhejiang = order(session, province="浙江省", total="99.00")
         guangdong = order(session, province="广东省", total="99.00")
         dear = order(session, province="广东省", total="1999.00")
@@ -48,18 +48,20 @@ def test_connect_makes_accounts_and_rules_and_follows_new_addresses(sims: dict[s
             urls = {a.source: a.base_url for a in session.scalars(select(CarrierAccount))}
             assert urls["direct"] == again["carrier_direct"].url
             assert urls["cainiao"] == again["cainiao"].url
-            assert len(session.scalars(select(CarrierAccount)).all()) == 3 * len(demo.DEMO_CARRIERS)
+            assert len(session.scalars(select(CarrierAccount)).all()) == 4 * len(demo.DEMO_CARRIERS)
     finally:
         demo.stop_carrier_simulators(again)
 
 
 def test_waybills_come_from_the_demo_simulators(committed: Engine, sims: dict[str, Any]) -> None:
     with unit_of_work() as session:
-        ids = [order(session, channel=channel).id for channel in ("webhook", "taobao", "pdd")]
+        ids = [order(session, channel=channel).id
+               for channel in ("webhook", "taobao", "pdd", "douyin")]
     report = request_waybills(committed, order_ids=ids)
-    assert len(report.issued) == 3, report
+    assert len(report.issued) == 4, report
     assert len(sims["carrier_direct"].received) == 1
     assert len(sims["cainiao"].received) == 1 and len(sims["pdd_waybill"].received) == 1
+    assert len(sims["douyin_waybill"].received) == 1
 
 
 def test_courier_walks_a_parcel_to_delivered(committed: Engine, sims: dict[str, Any]) -> None:

@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from orderhub.api.deps import authorize
 from orderhub.core.db import unit_of_work
 from orderhub.core.settings import get_settings
+from orderhub.fulfilment.changes import service as address_changes
+from orderhub.fulfilment.changes.policy import CHANGE_PERMISSION as ADDRESS_PERMISSION
 from orderhub.fulfilment.tracking.service import order_tracking
 from orderhub.orders import holds, lifecycle
 from orderhub.orders.models import CHANNELS
@@ -69,7 +71,9 @@ def order_page(request: Request, order_no: str) -> HTMLResponse:
                       audit=views.audit_rows(order_audit(session, order), viewer),
                       hold_reasons=HOLD_REASONS,
                       sla_card=sla_pages.order_card(session, order, viewer),
-                      tracking=order_tracking(session, order_id=order.id))
+                      tracking=order_tracking(session, order_id=order.id),
+                      address_panel=address_changes.panel(session, order, actor=viewer.actor),
+                      address_form_ok=viewer.can(ADDRESS_PERMISSION))
 
 
 @router.post("/orders/{order_no}/holds")
@@ -100,3 +104,19 @@ def cancel(request: Request, order_no: str, reason: FormText = "",
     return run_action(request, back=_order_url(order_no), done="order.cancelled",
                       use_case=lambda s: cancel_order(s, order_no=order_no, actor=actor,
                                                       reason=reason))
+
+
+@router.post("/orders/{order_no}/address")
+def change_address(request: Request, order_no: str, name: FormText = "", phone: FormText = "",
+                   province: FormText = "", city: FormText = "", district: FormText = "",
+                   street: FormText = "", detail: FormText = "", zip: FormText = "",
+                   reason: FormText = "", compensation: FormText = "", compensation_note: FormText = "",
+                   csrf_token: FormText = "") -> RedirectResponse:
+    actor = authorize(request, ADDRESS_PERMISSION, form_csrf=csrf_token)
+    address = {"name": name, "phone": phone, "province": province, "city": city, "district": district,
+               "street": street, "detail": detail, "zip": zip}
+    return run_action(request, back=_order_url(order_no) + "#address-change", done="address_change.saved",
+                      use_case=lambda s: address_changes.change_address(
+                          s, order_no=order_no, address=address, actor=actor, reason=reason,
+                          compensation=address_changes.form_compensation(
+                              s, order_no=order_no, amount=compensation, note=compensation_note)))

@@ -32,4 +32,6 @@ def simulators_page(request: Request) -> HTMLResponse:
 def _received(sim: object) -> list:
     """A service simulator's requests, or a platform simulator's shipment write-backs."""
     found = getattr(sim, "received", None)
-    return list(found if found is not None else getattr(sim, "shipments", []))
+    if found is None:
+        found = getattr(getattr(sim, "book", None), "shipments", [])
+    return list(found)
