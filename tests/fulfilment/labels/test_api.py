@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
-import pytest
-from sqlalchemy import Engine
 
 from orderhub.core import clock
 from orderhub.core.auth import create_api_key
 from orderhub.core.db import unit_of_work
-from orderhub.fulfilment.carriers import breaker
 from tests.builders import TEST_ACTOR
 from tests.fulfilment.carriers.support import Sims
-from tests.fulfilment.labels.support import allocated, carriers, pdf_pages
-
-
-@pytest.fixture
-def sims(committed: Engine) -> Iterator[Sims]:
-    breaker.reset_all()
-    with Sims() as running:
-        carriers(committed, running)
-        yield running
-    breaker.reset_all()
+from tests.fulfilment.labels.support import allocated, pdf_pages
 
 
 def _keys() -> dict[str, str]:

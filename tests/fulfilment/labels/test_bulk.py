@@ -4,34 +4,22 @@ number of statements for 3 orders as for 12."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, event, select
 
 from orderhub.core.db import unit_of_work
 from orderhub.core.models import AuditEntry, OutboxEvent
-from orderhub.fulfilment.carriers import breaker
 from orderhub.fulfilment.carriers.models import Waybill
 from orderhub.fulfilment.labels import service
 from orderhub.orders import lifecycle as lc
 from orderhub.orders.models import Order
 from orderhub.orders.service import get_order, transition
 from tests.fulfilment.carriers.support import Sims
-from tests.fulfilment.labels.support import ACTOR, allocated, carriers
+from tests.fulfilment.labels.support import ACTOR, allocated
 
 AUDIT = ("actor_kind", "actor_id", "actor_name", "entity_type", "entity_id", "action", "before", "after")
 EVENT = ("topic", "aggregate_type", "aggregate_id", "payload", "actor", "status", "attempts")
-
-
-@pytest.fixture
-def sims(committed: Engine) -> Iterator[Sims]:
-    breaker.reset_all()
-    with Sims() as running:
-        carriers(committed, running)
-        yield running
-    breaker.reset_all()
 
 
 def _rows(order: Order) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from orderhub.cli import app
 from orderhub.core.db import unit_of_work
-from orderhub.fulfilment.carriers import breaker
 from orderhub.orders import lifecycle as lc
 from orderhub.orders.service import get_order, transition
 from tests.fulfilment.carriers.support import Sims
-from tests.fulfilment.labels.support import ACTOR, allocated, carriers, pdf_pages
+from tests.fulfilment.labels.support import ACTOR, allocated, pdf_pages
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def sims(committed: Engine) -> Iterator[Sims]:
-    breaker.reset_all()
-    with Sims() as running:
-        carriers(committed, running)
-        yield running
-    breaker.reset_all()
 
 
 def test_print_writes_the_pdf_and_says_what_it_did(sims: Sims, tmp_path: Path) -> None:

@@ -13,22 +13,12 @@ from sqlalchemy import Engine
 from orderhub.api.app import create_app
 from orderhub.core import clock
 from orderhub.core.db import unit_of_work
-from orderhub.fulfilment.carriers import breaker
 from orderhub.fulfilment.carriers.service import request_waybills
 from orderhub.orders import lifecycle as lc
 from orderhub.orders.service import get_order
 from tests.fulfilment.carriers.support import Sims
-from tests.fulfilment.labels.support import allocated, carriers, pdf_pages
+from tests.fulfilment.labels.support import allocated, pdf_pages
 from tests.web.conftest import csrf_from, log_in
-
-
-@pytest.fixture
-def sims(committed: Engine) -> Iterator[Sims]:
-    breaker.reset_all()
-    with Sims() as running:
-        carriers(committed, running)
-        yield running
-    breaker.reset_all()
 
 
 @pytest.fixture

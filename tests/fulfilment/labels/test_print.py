@@ -3,7 +3,6 @@ reprints reusing the waybill, a carrier down, warehouse + due_before selection, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -21,16 +20,7 @@ from orderhub.orders.holds import add_hold
 from orderhub.orders.models import Order
 from orderhub.orders.service import get_order, transition
 from tests.fulfilment.carriers.support import Sims
-from tests.fulfilment.labels.support import ACTOR, allocated, carriers, pdf_pages
-
-
-@pytest.fixture
-def sims(committed: Engine) -> Iterator[Sims]:
-    breaker.reset_all()
-    with Sims() as running:
-        carriers(committed, running)
-        yield running
-    breaker.reset_all()
+from tests.fulfilment.labels.support import ACTOR, allocated, pdf_pages
 
 
 def _status(order_no: str) -> str:
