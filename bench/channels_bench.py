@@ -1,13 +1,16 @@
 """Channel intake: orders per second from simulator pages into the database through the full
-connector path (signing, HTTP, paging, mapping, validation, upsert with change detection, rules,
-events), beside a raw bulk insert of the same rows in the same run.
+connector path (signing, HTTP, paging, mapping, validation, upsert with change detection, raw
+payloads, audit rows, events; rules and allocation are deferred to the worker), beside a raw
+bulk insert of the same rows in the same run.
 
     python bench/channels_bench.py                                  # SQLite, every platform
     python bench/channels_bench.py --db postgresql://postgres@127.0.0.1:5432/oh_channels
     python bench/channels_bench.py --platforms taobao,pdd --orders 3000
+    python bench/channels_bench.py --platforms jd        # one platform, to iterate fast
 
 Each platform's simulator runs as a process of its own (`orderhub sim`), as a platform is another
-machine; the pull prefetches the next page while it stores the current one.
+machine; the pull fetches the next pages while it stores, and stores the pages that arrived
+meanwhile together, in one transaction (see channels/sync.py).
 
 For each platform, into a fresh shop:
   first ingest     a day of --orders orders pulled from the simulator into an empty shop
@@ -85,15 +88,16 @@ def _measure(engine, platform: str, count: int) -> dict:
                                    actor=Actor.system("bench"), base_url=url,
                                    **SIM_CREDENTIALS).shop.id
     try:
-        t0 = time.perf_counter()
+        load = os.getloadavg()[0]
+        t0, c0 = time.perf_counter(), time.process_time()
         first = sync.pull_shop(engine, shop_id=shop_id)
-        first_s = time.perf_counter() - t0
+        first_s, first_cpu = time.perf_counter() - t0, time.process_time() - c0
         assert first.outcome == "ok", first.error
         with unit_of_work(engine) as session:
             session.get(ChannelAccount, shop_id).checkpoint = None
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         again = sync.pull_shop(engine, shop_id=shop_id)
-        again_s = time.perf_counter() - t0
+        again_s, again_cpu = time.perf_counter() - t0, time.process_time() - c0
         assert again.stored.created == 0 and again.stored.updated == 0, again.stored
         with unit_of_work(engine) as session:
             shop, account = sync._load(session, shop_id)
@@ -111,7 +115,8 @@ def _measure(engine, platform: str, count: int) -> dict:
         sim.wait(timeout=10)
     return {"platform": platform, "orders": first.stored.created, "first": first_s,
             "again": again_s, "transport": transport_s, "raw": raw_s,
-            "requests": first.requests}
+            "requests": first.requests, "first_cpu": first_cpu, "again_cpu": again_cpu,
+            "load": load}
 
 
 SIM_CREDENTIALS = {"app_key": "sim-app-key", "app_secret": "sim-app-secret",
@@ -185,13 +190,18 @@ def _print(rows: list[dict], engine, count: int) -> None:
     import platform as host
     print(f"\nchannel intake, {count} orders a day per platform; database: {engine.dialect.name}; "
           f"{host.processor() or host.machine()}, {os.cpu_count()} cores, Python {host.python_version()}")
+    # cpu ms/order: this process's CPU (both threads) per order, which other work on the
+    # machine disturbs less than the rates; load: the 1-minute load average as the platform began.
     print(f"{'platform':<10}{'requests':>9}{'first ingest/s':>16}{'re-pull/s':>12}"
-          f"{'re-pull x':>11}{'transport/s':>13}{'raw insert/s':>14}{'ingest/raw':>12}")
+          f"{'re-pull x':>11}{'transport/s':>13}{'raw insert/s':>14}{'ingest/raw':>12}"
+          f"{'cpu ms/order':>14}{'re-pull cpu':>13}{'load':>6}")
     for r in rows:
         n = r["orders"]
         print(f"{r['platform']:<10}{r['requests']:>9}{n / r['first']:>16.0f}{n / r['again']:>12.0f}"
               f"{r['first'] / r['again']:>11.1f}{n / r['transport']:>13.0f}{n / r['raw']:>14.0f}"
-              f"{r['raw'] / r['first']:>12.3f}")
+              f"{r['raw'] / r['first']:>12.3f}{1000 * r['first_cpu'] / n:>14.2f}"
+              f"{1000 * r['again_cpu'] / n:>13.2f}{r['load']:>6.1f}")
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

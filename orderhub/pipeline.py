@@ -31,13 +31,15 @@ from sqlalchemy.orm import Session
 
 from orderhub.address import parse_address
 from orderhub.channels.sku_mapping.service import resolve_skus
-from orderhub.core import outbox
+from orderhub.core import clock
 from orderhub.core.actor import Actor
+from orderhub.core.models import OutboxEvent
 from orderhub.orders import lifecycle as lc
 from orderhub.orders.bulk import (
     AlreadyStored,
     Created,
     create_orders,
+    event_row,
     existing_ids,
     serialize_orders,
 )
@@ -144,10 +146,13 @@ def _create_new(session: Session, shop: Any, items: list[tuple[OrderIn, dict[str
     pending = {data.platform_order_id: {PENDING: _created_triggers(initial_status(data))}
                for data, _ in items}
 
+    now = clock.now()
+
     def announce(sink: Any, order: Created) -> None:
-        outbox.emit(sink, PENDING_TOPIC, aggregate_type="order", aggregate_id=order.id,
-                    actor=actor, payload={"order_no": order.order_no,
-                                          "triggers": pending[order.platform_order_id][PENDING]})
+        sink.row(OutboxEvent.__table__, event_row(
+            PENDING_TOPIC, aggregate_type="order", aggregate_id=order.id, actor=actor, now=now,
+            payload={"order_no": order.order_no,
+                     "triggers": pending[order.platform_order_id][PENDING]}))
 
     return create_orders(session, shop=shop, items=items, source=source, actor=actor,
                          line_skus=_page_skus(session, shop.id, [data for data, _ in items]),

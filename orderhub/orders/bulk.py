@@ -19,9 +19,10 @@ from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from orderhub.core import clock
+from orderhub.core import audit, clock
 from orderhub.core.actor import Actor
 from orderhub.core.db import insert_rows, is_postgres
+from orderhub.core.models import AuditEntry, OutboxEvent
 from orderhub.orders import service
 from orderhub.orders.models import Order, OrderLine, RawPayload, Shop
 from orderhub.orders.schemas import OrderIn
@@ -77,12 +78,37 @@ def create_orders(session: Session, *, shop: Shop, items: list[tuple[OrderIn, di
                for order_id, p in zip(ids, pages, strict=True)]
     sink = _Sink()
     for order, p in zip(created, pages, strict=True):
-        service.record_created(sink, shop=shop, order_id=order.id, row=p.row,  # type: ignore[arg-type]
-                               fields=p.fields, lines=p.lines, actor=actor)
+        _record_created(sink, shop=shop, order_id=order.id, row=p.row, fields=p.fields,
+                        lines=p.lines, actor=actor, now=now)
         if follow_up is not None:
             follow_up(sink, order)
     sink.insert(session)
     return created
+
+
+def event_row(topic: str, *, aggregate_type: str, aggregate_id: object, payload: dict[str, Any],
+              actor: Actor, now: Any) -> dict[str, Any]:
+    """The columns of the event `outbox.emit` adds, as a plain row for `_Sink.row` (building and
+    then reading back an ORM object per event cost more than the COPY of it)."""
+    return {"topic": topic, "aggregate_type": aggregate_type, "aggregate_id": str(aggregate_id),
+            "payload": payload, "actor": actor.as_dict(), "created_at": now, "available_at": now,
+            "status": "pending", "attempts": 0}
+
+
+def _record_created(sink: _Sink, *, shop: Shop, order_id: int, row: dict[str, Any],
+                    fields: dict[str, Any], lines: list[dict[str, Any]], actor: Actor,
+                    now: Any) -> None:
+    """`service.record_created` as plain rows: the same audit row and order.created event
+    (tests/orders/test_bulk.py compares them with receive_order's)."""
+    sink.row(AuditEntry.__table__, audit.row(
+        actor=actor, entity_type="order", entity_id=row["order_no"], action="order.created",
+        after={"status": row["status"], **service._jsonable(fields),
+               "lines": service._jsonable_lines(lines)}))
+    sink.row(OutboxEvent.__table__, event_row(
+        "order.created", aggregate_type="order", aggregate_id=order_id, actor=actor, now=now,
+        payload={"order_no": row["order_no"], "shop": shop.name, "channel": shop.channel,
+                 "platform_order_id": row["platform_order_id"], "status": row["status"],
+                 "total": row["total"], "currency": row["currency"]}))
 
 
 def serialize_orders(session: Session, shop_id: int, platform_order_ids: Iterable[str]) -> None:
@@ -128,22 +154,22 @@ def _insert_orders(session: Session, rows: list[dict[str, Any]]) -> list[int]:
 
 
 class _Sink:
-    """Takes what audit.record / outbox.emit add to a session and inserts it per table with
-    executemany (no RETURNING: nothing needs their ids), instead of an ORM flush per object."""
+    """Collects rows (`row`), or what audit.record / outbox.emit add to a session (`add`), and
+    inserts them per table in one COPY or executemany (no RETURNING: nothing needs their ids),
+    instead of an ORM flush per object."""
 
     def __init__(self) -> None:
-        self.added: list[Any] = []
+        self.groups: dict[tuple[Any, tuple[str, ...]], list[dict[str, Any]]] = {}
+
+    def row(self, table: Any, values: dict[str, Any]) -> None:
+        self.groups.setdefault((table, tuple(values)), []).append(values)
 
     def add(self, instance: Any) -> None:
-        self.added.append(instance)
+        table = type(instance).__table__
+        self.row(table, {k: v for k, v in inspect(instance).dict.items() if k in table.c})
 
     def insert(self, session: Session) -> None:
-        groups: dict[tuple[Any, tuple[str, ...]], list[dict[str, Any]]] = {}
-        for instance in self.added:
-            values = {k: v for k, v in inspect(instance).dict.items()
-                      if k in type(instance).__table__.c}
-            groups.setdefault((type(instance).__table__, tuple(values)), []).append(values)
-        for (table, _), rows in groups.items():
+        for (table, _), rows in self.groups.items():
             insert_rows(session, table, rows)
 
 
