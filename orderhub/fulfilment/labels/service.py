@@ -38,7 +38,9 @@ MAX_BATCH = 1000
 # An order is marked 加急 when someone raised its priority, tagged it urgent, or its ship
 # deadline is this close when the label is printed.
 URGENT_TAGS = frozenset({"urgent", "加急"})
-URGENT_WITHIN = timedelta(hours=4)
+# The print stage's own deadline is 2 h by default, so "soon" must be much less than that or
+# every label would say 加急.
+URGENT_WITHIN = timedelta(minutes=30)
 PRINTABLE = (lc.ALLOCATED, lc.LABEL_PRINTED)
 # What recording a batch reads and changes of each order (the status check, the move to
 # label_printed, the urgent mark): not the forty-odd other columns of 1,000 orders.

@@ -38,7 +38,7 @@ def test_batch_prints_sorted_by_deadline_and_a_reprint_reuses_the_waybill(sims: 
     now = clock.now()
     with unit_of_work() as session:
         late = allocated(session, channel="taobao", promised=now + timedelta(days=2))
-        soon = allocated(session, channel="pdd", promised=now + timedelta(hours=2), presale=True)
+        soon = allocated(session, channel="pdd", promised=now + timedelta(minutes=20), presale=True)
         mid = allocated(session, channel="webhook", promised=now + timedelta(days=1), priority=5,
                         buyer_remark="周末送货")
         numbers = [late.order_no, soon.order_no, mid.order_no]
@@ -55,7 +55,7 @@ def test_batch_prints_sorted_by_deadline_and_a_reprint_reuses_the_waybill(sims: 
         assert batch is not None and batch.count == 3 and batch.printed == 3 and batch.actor == ACTOR.name
         assert batch.order_ids == [soon.id, mid.id, late.id]
         assert batch.selection == {"order_nos": numbers}
-        assert [e["urgent"] for e in batch.entries] == [True, True, False]  # 2 h away; priority 5
+        assert [e["urgent"] for e in batch.entries] == [True, True, False]  # 20 min away; priority 5
         pages = pdf_pages(service.batch_pdf(session, result.batch_id))
     assert [p["barcodes"] for p in pages] == [[(tracking[n], "Code128")] for n in result.order_nos]
     assert "预售" in pages[0]["text"] and "加急" in pages[0]["text"]
