@@ -87,6 +87,10 @@ def test_region_rules_and_weights_are_edited_in_the_console(client: TestClient) 
     with unit_of_work() as session:
         rule = next(r for r in regions.list_rules(session) if r.name == "西南")
         rule_id = rule.id
+    page = client.get("/routing/rules").text
+    # the page's own forms: the switch posts the opposite state, the delete asks first
+    assert f'action="/routing/rules/{rule_id}"' in page and 'name="enabled" value="off"' in page
+    assert f'action="/routing/rules/{rule_id}/delete"' in page and "data-confirm=" in page
     client.post(f"/routing/rules/{rule_id}", data={"csrf_token": token, "enabled": "off"})
     with unit_of_work() as session:
         assert regions.get_rule(session, rule_id).enabled is False

@@ -54,6 +54,9 @@ def test_rules_are_added_toggled_and_deleted_in_the_console(client: TestClient) 
         rule = session.scalar(select(CarrierRule))
         assert (rule.provinces, rule.channels, rule.min_value) == (["广东省"], ["taobao", "pdd"], 9950)
         rule_id = rule.id
+    page = client.get("/carriers/rules").text
+    assert f'action="/carriers/rules/{rule_id}"' in page and 'name="active" value="off"' in page
+    assert f'action="/carriers/rules/{rule_id}/delete"' in page and "广东走韵达" in page
     bad = client.post("/carriers/rules", data={"csrf_token": token, "name": "x", "carrier": "UPS"},
                       follow_redirects=True)
     assert "unknown carrier" in bad.text
