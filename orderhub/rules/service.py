@@ -25,7 +25,7 @@ from orderhub.orders.models import Order
 from orderhub.rules import actions as act
 from orderhub.rules import context, lookup, ruleset
 from orderhub.rules.editing import TRIGGERS, check_triggers
-from orderhub.rules.expressions import InvalidExpression, compile_condition
+from orderhub.rules.expressions import InvalidExpression, compile_condition, match_all
 from orderhub.rules.models import Rule, RuleFiring, RuleVersion
 
 log = logging.getLogger("orderhub.rules")
@@ -68,12 +68,12 @@ def evaluate(session: Session, *, order: Order, trigger: str, actor: Actor,
         return []  # an event no rule can listen to (order.shipped, platform_status_ignored…)
     loaded, ctx = _context(session, order, trigger)
     matched = []
-    for item in loaded:
-        try:
-            if item.compiled.matches(ctx):
-                matched.append(item)
-        except InvalidExpression as exc:
-            log.warning("rule %s on order %s: %s", item.rule.id, order.order_no, exc.message)
+    for item, result in zip(loaded, match_all([item.compiled for item in loaded], ctx),
+                            strict=True):
+        if isinstance(result, InvalidExpression):
+            log.warning("rule %s on order %s: %s", item.rule.id, order.order_no, result.message)
+        elif result:
+            matched.append(item)
     if not matched:
         return []
     key = (event_key or event_key_for(trigger, order))[:80]
@@ -82,9 +82,12 @@ def evaluate(session: Session, *, order: Order, trigger: str, actor: Actor,
     same_event = sorted(ONCE) if key == "once" else [trigger]
     done = {tuple(row) for row in session.connection().execute(
         _DONE, {"order_id": order.id, "key": key, "triggers": same_event})}
+    dids: list[dict[str, Any]] = []  # what each firing did, written in one batch at the end
     firings = [firing for item in matched if (item.rule.id, item.rule.version) not in done
-               for firing in [_fire(session, item, order, ctx, trigger, key, actor)]
+               for firing in [_fire(session, item, order, ctx, trigger, key, actor, dids)]
                if firing is not None]
+    if dids:
+        session.connection().execute(_SET_DID, dids)
     if firings:
         session.flush()
     return firings
@@ -129,7 +132,9 @@ def _record(session: Session, values: dict[str, Any]) -> int | None:
 
 
 def _fire(session: Session, item: Loaded, order: Order, ctx: context.RuleContext, trigger: str,
-          key: str, actor: Actor) -> Firing | None:
+          key: str, actor: Actor, dids: list[dict[str, Any]]) -> Firing | None:
+    """Record the firing, apply the actions; what they did is appended to `dids` for the
+    caller's one UPDATE (the row is written before the actions run: see _record)."""
     rule = item.rule
     values = {"rule_id": rule.id, "rule_version": rule.version, "order_id": order.id,
               "trigger": trigger, "event_key": key, "severity": rule.severity,
@@ -140,7 +145,7 @@ def _fire(session: Session, item: Loaded, order: Order, ctx: context.RuleContext
     rule_actor = Actor.rule(rule.id, rule.name)
     did = [act.apply(session, order=order, rule=rule, action=a, actor=rule_actor)
            for a in item.actions]
-    session.connection().execute(_SET_DID, {"firing_id": firing_id, "did": did})
+    dids.append({"firing_id": firing_id, "did": did})
     outbox.emit(session, "rule.fired", aggregate_type="order", aggregate_id=order.id,
                 actor=rule_actor,
                 payload={"order_no": order.order_no, "rule_id": rule.id, "rule": rule.name,

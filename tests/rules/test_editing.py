@@ -76,6 +76,21 @@ def test_priority_orders_the_run_and_disabled_rules_do_not_run(session: Session)
     assert [f.rule_id for f in firings] == [high.id, low.id]
 
 
+def test_what_each_firing_did_is_stored(session: Session) -> None:
+    """The firings of one evaluation write what they did in one batch: each row gets its own."""
+    tagging = {**RULE, "condition": "true", "triggers": ["order.created"]}
+    for key in ("t1", "t2", "t3"):
+        editing.create_rule(session, actor=TEST_ACTOR, data={
+            **tagging, "key": key, "actions": [{"type": "tag", "tag": key}]})
+    firings = evaluate(session, order=place(session), trigger="order.created", actor=TEST_ACTOR)
+    assert len(firings) == 3
+    session.expire_all()  # read the rows back, not the objects evaluate returned
+    stored = session.execute(select(RuleFiring.id, RuleFiring.did)
+                             .where(RuleFiring.id.in_([f.id for f in firings]))).all()
+    assert sorted((row.did for row in stored), key=str) == [
+        [{"type": "tag", "tag": key}] for key in ("t1", "t2", "t3")]
+
+
 def test_export_and_import_round_trip(session: Session) -> None:
     editing.create_rule(session, data=RULE, actor=TEST_ACTOR)
     exported = editing.export_rules(session)

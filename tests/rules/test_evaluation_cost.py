@@ -251,3 +251,32 @@ def test_a_sku_made_limited_since_it_was_last_read_is_counted(session: Session) 
         again = context.build(session, place(session, lines=[line(code)]), trigger="order.created")
     assert again.history.limited_orders_today == 5
     assert len([s for s in seen if "orders_today" in s]) == 1
+
+
+def test_the_one_row_reads_what_sqlalchemys_execute_reads(session: Session) -> None:
+    """lookup.one_row sends the compiled text itself on PostgreSQL: every statement it can send
+    gives the same values, of the same types (time zone included), as Connection.execute."""
+    tea = sku(session, "TEA-R", category="茶叶", purchase_limited=True)
+    buyer = {"id": "u-r", "nick": "r"}
+    place(session, lines=[line(tea, refund_status="refunded")], buyer=buyer, minutes_ago=60)
+    order = place(session, lines=[line(tea), line(sku(session, "SKU-R2"))], buyer=buyer)
+    session.flush()
+    dialect = session.get_bind().dialect.name
+    bound = history.params(order, clock.now()) | {
+        "codes": ["SKU-R2", "TEA-R"], "codes_json": '["SKU-R2", "TEA-R"]',
+        "shop_id": order.shop_id}
+    every = frozenset(name for name, _ in history.PARTS)
+    checked = 0
+    for stamp in (True, False):
+        for parts in (every, lookup.NO_PARTS, frozenset({"phone"})):
+            for limited in ({True, False} if "phone" in parts else {False}):
+                stmt = lookup.statement(dialect, stamp=stamp, skus=True, parts=parts,
+                                        limited=limited, shop=True)
+                expected = dict(session.connection().execute(stmt, bound).one()._mapping)
+                got = dict(lookup.one_row(session, stmt, bound))
+                assert got == expected
+                assert [type(v) for v in got.values()] == [type(v) for v in expected.values()]
+                assert ([getattr(v, "tzinfo", None) for v in got.values()]
+                        == [getattr(v, "tzinfo", None) for v in expected.values()])
+                checked += 1
+    assert checked == 10 and expected["sku_facts"] and expected["shop_name"]
