@@ -9,11 +9,16 @@ clients race for a SKU with 500 units.
     python bench/inventory_bench.py --db postgresql://postgres@127.0.0.1:5432/oh_inv_bench --reset
     python bench/inventory_bench.py --db postgresql://… --reset --cpu   # client CPU per reservation
 
+Beside each rate: CPU per reservation, the clients' process time + the database server's (its
+backends' utime + stime from /proc, when the server runs on this machine). At 16 clients on 2
+cores the run is CPU-bound, so the rate ratio tends to (raw CPU) / (full CPU), which other load
+on a shared machine disturbs far less than the rates.
+
 --cpu: instead of the throughput table, this process's CPU time per reservation (steadier than
 wall time on a shared machine), in one process, alternating blocks of 400 on the 10,000 SKUs:
 the full path (unit_of_work + reserve), the same one-line statement in a Core transaction
 (engine.begin) and on the bare DB-API connection, and the raw UPDATE loop. The differences are
-what each layer costs.
+what each layer costs; the server's CPU per reservation beside it.
 """
 
 from __future__ import annotations
@@ -87,21 +92,27 @@ def main() -> int:
     for _ in procs:
         results.get()  # ready
     rows, counted = [], {"raw": 0, "full": 0}
+    server = _ServerCpu(url)
     try:
         for workload, targets in (("1 hot SKU", [(HOT, hot_id)]), (f"{SPREAD_SKUS:,} SKUs", spread)):
             for clients in (1, args.clients):
                 per = {"raw": 0, "full": 0}
+                cpu = {"raw": [0.0, 0.0], "full": [0.0, 0.0]}  # client, server seconds
                 # Alternating blocks, so drift (table growth, other load) hits both paths alike.
                 for _ in range(ROUNDS):
                     for path in ("raw", "full"):
-                        n, fails = _phase(commands[:clients], results, path, wh, targets,
-                                          args.seconds / ROUNDS)
+                        before = server.seconds()
+                        n, fails, client_cpu = _phase(commands[:clients], results, path, wh, targets,
+                                                      args.seconds / ROUNDS)
+                        cpu[path][1] += server.seconds() - before
+                        cpu[path][0] += client_cpu
                         assert fails == 0, f"{fails} reservations refused with stock left"
                         counted[path] += n
                         per[path] += n
-                rows.append((workload, clients, per["raw"] / args.seconds, per["full"] / args.seconds))
+                rows.append((workload, clients, per["raw"] / args.seconds, per["full"] / args.seconds,
+                             *(1000 * x / max(per[p], 1) for p in ("raw", "full") for x in cpu[p])))
         # Until refused: every client keeps reserving until the stock says no.
-        scarce_ok, _ = _phase(commands, results, "until-refused", wh, [(SCARCE, scarce_id)], 60.0)
+        scarce_ok, _, _ = _phase(commands, results, "until-refused", wh, [(SCARCE, scarce_id)], 60.0)
     finally:
         for q in commands:
             q.put(None)
@@ -109,11 +120,17 @@ def main() -> int:
             p.join(timeout=10)
     oversold = _check(engine, wh, hot_id, spread, scarce_id, counted, scarce_ok)
     table = Table(title="reservations per second (one order of 1 unit per transaction)")
-    for col in ("workload", "clients", "raw SQL UPDATE/s", "full reserve/s", "full / raw"):
+    for col in ("workload", "clients", "raw SQL UPDATE/s", "full reserve/s", "full / raw",
+                "raw CPU ms/op (client+server)", "full CPU ms/op (client+server)", "CPU raw / full"):
         table.add_column(col, justify="right")
-    for workload, clients, raw, full in rows:
-        table.add_row(workload, str(clients), f"{raw:,.0f}", f"{full:,.0f}", f"{full / raw:.2f}")
+    for workload, clients, raw, full, rc, rs, fc, fs in rows:
+        cpu_cells = (f"{rc:.2f}+{rs:.2f}", f"{fc:.2f}+{fs:.2f}", f"{(rc + rs) / (fc + fs):.2f}")
+        table.add_row(workload, str(clients), f"{raw:,.0f}", f"{full:,.0f}", f"{full / raw:.2f}",
+                      *(cpu_cells if server.available else ("–", "–", "–")))
     console.print(table)
+    console.print(f"load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())}; CPU per "
+                  "reservation: the clients' process time and the database backends' (/proc), the "
+                  "ratio a CPU-bound run tends to, steadier than the rates on a shared machine")
     console.print(f"oversell check: {args.clients} clients raced for {SCARCE_UNITS} units of "
                   f"{SCARCE}: {scarce_ok} reserved; every level reserved == raw + full "
                   f"reservations made, reserved <= on hand: oversold units = {oversold}")
@@ -147,10 +164,11 @@ def _phase(commands, results, path, wh, targets, seconds):
     for q in commands:
         q.put((path, wh, targets, start_at, seconds))
     done = fails = 0
+    cpu = 0.0
     for _ in commands:
-        n, f = results.get()
-        done, fails = done + n, fails + f
-    return done, fails
+        n, f, c = results.get()
+        done, fails, cpu = done + n, fails + f, cpu + c
+    return done, fails, cpu
 
 
 def _client(index: int, url: str, commands, results) -> None:
@@ -174,6 +192,7 @@ def _client(index: int, url: str, commands, results) -> None:
         path, wh, targets, start_at, seconds = cmd
         time.sleep(max(0.0, start_at - time.time()))
         stop, n, fails = start_at + seconds, 0, 0
+        cpu_start = time.process_time()
         cur = raw.cursor()
         while time.time() < stop:
             code, sku_id = targets[rng.randrange(len(targets))]
@@ -192,11 +211,11 @@ def _client(index: int, url: str, commands, results) -> None:
             if path == "until-refused" and not ok:
                 break
         cur.close()
-        results.put((n, fails))
+        results.put((n, fails, time.process_time() - cpu_start))
     raw.close()
 
 
-def _cpu_by_layer(console, url: str, wh: int, spread, blocks: int = 4, per_block: int = 400) -> int:
+def _cpu_by_layer(console, url: str, wh: int, spread, blocks: int = 4, per_block: int = 1000) -> int:
     import statistics
 
     from orderhub.core import clock
@@ -216,10 +235,15 @@ def _cpu_by_layer(console, url: str, wh: int, spread, blocks: int = 4, per_block
         return {"code": code, "q": 1, "o": order_id[0], "w": wh, "exp": None, "now": clock.now(),
                 "ak": actor.kind, "an": actor.name}
 
+    inside = [0.0]  # CPU of reserve() alone, in the transaction the full path opened
+
     def full(code: str, _sku_id: int) -> None:
         order_id[0] += 1
         with unit_of_work(engine) as session:
+            session.connection()
+            start = time.process_time()
             assert reserve(session, order_id=order_id[0], warehouse_id=wh, lines=[(code, 1)], actor=actor)
+            inside[0] += time.process_time() - start
 
     def core(code: str, _sku_id: int) -> None:
         with engine.begin() as conn:
@@ -239,30 +263,72 @@ def _cpu_by_layer(console, url: str, wh: int, spread, blocks: int = 4, per_block
         cursor.execute(RAW_SQL["postgresql"], (1, sku_id, wh, 1))
         raw.commit()
 
+    def fn_is_full(name: str) -> bool:
+        return layers[name] is full
+
     layers = {"unit_of_work + reserve (full path)": full,
               "engine.begin + the same statement": core,
               "DB-API + the same statement": dbapi, "raw UPDATE loop": raw_update}
     cpu: dict[str, list[float]] = {name: [] for name in layers}
+    server = _ServerCpu(url)
+    server_cpu: dict[str, list[float]] = {name: [] for name in layers}
+    in_tx: list[float] = []
     for name, fn in layers.items():  # warm up: prepared statements, pools
         for _ in range(100):
             fn(*spread[rng.randrange(len(spread))])
     for _ in range(blocks):
         for name, fn in layers.items():
-            start = time.process_time()
+            start, server_start, inside[0] = time.process_time(), server.seconds(), 0.0
             for _ in range(per_block):
                 fn(*spread[rng.randrange(len(spread))])
             cpu[name].append((time.process_time() - start) * 1000 / per_block)
+            server_cpu[name].append((server.seconds() - server_start) * 1000 / per_block)
+            if fn is full:
+                in_tx.append(inside[0] * 1000 / per_block)
     table = Table(title=f"client CPU per reservation (ms), {blocks} blocks of {per_block}, "
                         f"load average {os.getloadavg()[0]:.1f}")
-    for col in ("layer", "median", "blocks"):
+    for col in ("layer", "client median", "client blocks", "server median"):
         table.add_column(col, justify="right")
     for name, values in cpu.items():
-        table.add_row(name, f"{statistics.median(values):.3f}", " ".join(f"{v:.3f}" for v in values))
+        table.add_row(name, f"{statistics.median(values):.3f}", " ".join(f"{v:.3f}" for v in values),
+                      f"{statistics.median(server_cpu[name]):.3f}" if server.available else "–")
+        if fn_is_full(name):
+            # What a caller that already has a transaction (allocate, in the pipeline's) pays.
+            table.add_row("  of which reserve() in the open transaction", f"{statistics.median(in_tx):.3f}",
+                          " ".join(f"{v:.3f}" for v in in_tx), "")
     console.print(table)
     cursor.close()
     raw.close()
     engine.dispose()
     return 0
+
+
+class _ServerCpu:
+    """CPU time of this database's server processes, read from /proc (the server runs on this
+    machine in the benches; `available` is False otherwise)."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"),
+                                    autocommit=True) if url.startswith("postgresql") else None
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.available = self.conn is not None and Path("/proc/self/stat").exists()
+
+    def seconds(self) -> float:
+        if not self.available:
+            return 0.0
+        pids = [r[0] for r in self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()")]
+        total = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / self.tick
 
 
 def _check(engine, wh, hot_id, spread, scarce_id, counted, scarce_ok) -> int:

@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from orderhub.core.errors import InvalidInput
@@ -26,6 +27,9 @@ DEFAULT_DELIVERY_DAYS = 5
 _SUFFIX = re.compile(r"(壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省|市)$")
 
 
+# Cached: an allocation compares every warehouse's provinces and delivery table with the
+# order's (~50 calls per order), over a few dozen distinct names.
+@lru_cache(maxsize=1024)
 def province_key(name: str | None) -> str:
     """'浙江省', '浙江' and ' 浙江 ' all mean the same province; '新疆维吾尔自治区' is '新疆'."""
     text = (name or "").strip()
