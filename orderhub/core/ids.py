@@ -38,6 +38,18 @@ def b32(value: int, width: int) -> str:
     return "".join(reversed(chars))
 
 
+# Every two-character code: a number below 32**4 (or 32**6) is two (three) look-ups, not a loop.
+_PAIRS = [a + b for a in ALPHABET for b in ALPHABET]
+
+
+def _b32_4(value: int) -> str:
+    return _PAIRS[value >> 10] + _PAIRS[value & 1023]
+
+
+def _b32_6(value: int) -> str:
+    return _PAIRS[value >> 20] + _PAIRS[(value >> 10) & 1023] + _PAIRS[value & 1023]
+
+
 def compose(at: datetime, node: int, seq: int, zone: str = "Asia/Shanghai") -> str:
     local = at.astimezone(ZoneInfo(zone))
     ms_of_day = ((local.hour * 60 + local.minute) * 60 + local.second) * 1000 + local.microsecond // 1000
@@ -55,6 +67,13 @@ class OrderNumbers:
         self._node = 0
         self._last_ms = -1
         self._seq = 0
+        # The local date and ms of the day at the start of the last second numbered: a time
+        # zone's offset changes on whole seconds, so within one second only the ms move, and
+        # the conversion to local time (most of a number's cost) is done once a second.
+        self._second: int | None = None
+        self._day = ""
+        self._second_ms = 0
+        self._node_code = ""
 
     def next(self) -> str:
         with self._lock:
@@ -71,8 +90,13 @@ class OrderNumbers:
             else:
                 self._seq = 0
             self._last_ms = ms
-            at = datetime.fromtimestamp(ms / 1000, tz=now.tzinfo)
-            return compose(at, self._node, self._seq, self._zone)
+            second, milli = divmod(ms, 1000)
+            if second != self._second:
+                local = datetime.fromtimestamp(second, tz=now.tzinfo).astimezone(ZoneInfo(self._zone))
+                self._day = local.strftime("%y%m%d")
+                self._second_ms = ((local.hour * 60 + local.minute) * 60 + local.second) * 1000
+                self._second = second
+            return self._day + _b32_6(self._second_ms + milli) + self._node_code + _b32_4(self._seq)
 
     def prime(self) -> None:
         """Lease the node now. On SQLite this must happen outside any open transaction: the
@@ -83,6 +107,7 @@ class OrderNumbers:
 
     def _prime_locked(self) -> None:
         self._node = self._lease_node()
+        self._node_code = b32(self._node % _NODE_SPACE, 4)
         self._pid = os.getpid()
         self._last_ms, self._seq = -1, 0
 

@@ -65,7 +65,8 @@ def create_orders(session: Session, *, shop: Shop, items: list[tuple[OrderIn, di
     if not items:
         return []
     now = clock.now()
-    pages = [_prepare(session, shop, data, now, line_skus or {}, attributes or {})
+    numbers = service.order_number_source(session)
+    pages = [_prepare(shop, data, now, numbers(), line_skus or {}, attributes or {})
              for data, _ in items]
     ids = _insert_orders(session, [p.row for p in pages])
     lines = [{"order_id": order_id, **line} for order_id, p in zip(ids, pages, strict=True)
@@ -102,7 +103,7 @@ def _record_created(sink: _Sink, *, shop: Shop, order_id: int, row: dict[str, An
     (tests/orders/test_bulk.py compares them with receive_order's)."""
     sink.row(AuditEntry.__table__, audit.row(
         actor=actor, entity_type="order", entity_id=row["order_no"], action="order.created",
-        after={"status": row["status"], **service._jsonable(fields),
+        after={"status": row["status"], **service.jsonable_fields(fields),
                "lines": service._jsonable_lines(lines)}))
     sink.row(OutboxEvent.__table__, event_row(
         "order.created", aggregate_type="order", aggregate_id=order_id, actor=actor, now=now,
@@ -181,10 +182,10 @@ class _Prepared:
     stored_lines: list[dict[str, Any]]  # with mapped SKUs filled in
 
 
-def _prepare(session: Session, shop: Shop, data: OrderIn, now: Any, line_skus: dict[str, str],
+def _prepare(shop: Shop, data: OrderIn, now: Any, order_no: str, line_skus: dict[str, str],
              attributes: dict[str, dict[str, Any]]) -> _Prepared:
     fields, lines = service.canonical(data)
-    row = service.new_order_row(shop, data, fields, order_no=service.next_order_no(session), now=now)
+    row = service.new_order_row(shop, data, fields, order_no=order_no, now=now)
     if data.platform_order_id in attributes:
         row["attributes"] = {**row["attributes"], **attributes[data.platform_order_id]}
     stored = [line if line["sku"] is not None or line["platform_sku"] not in line_skus

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select, text
@@ -196,8 +198,8 @@ def canonical(data: OrderIn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     currency = check_currency(data.currency)
     lines = []
     for no, line in enumerate(data.lines, start=1):
-        price = to_minor(line.unit_price, currency, field=f"lines[{no - 1}].unit_price")
-        discount = to_minor(line.discount, currency, field=f"lines[{no - 1}].discount")
+        price = _minor(line.unit_price, currency, f"lines[{no - 1}].unit_price")
+        discount = _minor(line.discount, currency, f"lines[{no - 1}].discount")
         if price * line.quantity >= 10**15:
             raise InvalidInput(f"lines[{no - 1}]: quantity x unit_price is implausibly large",
                                details={"field": f"lines[{no - 1}].quantity"})
@@ -209,10 +211,10 @@ def canonical(data: OrderIn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                       "quantity": line.quantity, "unit_price": price, "discount": discount,
                       "refund_status": line.refund_status})
     goods = sum(l["unit_price"] * l["quantity"] for l in lines)
-    shipping = to_minor(data.shipping_fee, currency, field="shipping_fee")
+    shipping = _minor(data.shipping_fee, currency, "shipping_fee")
     payable = goods - sum(l["discount"] for l in lines) + shipping
     # The platform's total is authoritative: a difference is an order-level discount (coupon).
-    total = payable if data.total is None else to_minor(data.total, currency, field="total")
+    total = payable if data.total is None else _minor(data.total, currency, "total")
     r = data.receiver
     fields = {
         "buyer_id": data.buyer.id, "buyer_nick": data.buyer.nick,
@@ -229,6 +231,22 @@ def canonical(data: OrderIn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         "tags": list(dict.fromkeys(data.tags)), "priority": data.priority,
     }
     return fields, lines
+
+
+def _minor(amount: str, currency: str, field: str) -> int:
+    """to_minor, remembered: a page repeats the same few prices, fees and zero discounts. Only
+    strings (what OrderIn holds) are remembered: 1.0 == 1 == True would share an entry."""
+    if type(amount) is not str:
+        return to_minor(amount, currency, field=field)
+    try:
+        return _known_minor(amount, currency)
+    except InvalidInput:
+        return to_minor(amount, currency, field=field)  # raises again, naming the field
+
+
+@lru_cache(maxsize=4096)
+def _known_minor(amount: str, currency: str) -> int:
+    return to_minor(amount, currency)
 
 
 def _create(session: Session, shop: Shop, data: OrderIn, fields: dict[str, Any],
@@ -254,6 +272,11 @@ def next_order_no(session: Session) -> str:
     return order_numbers(session.get_bind(), get_settings().timezone).next()
 
 
+def order_number_source(session: Session) -> Callable[[], str]:
+    """next_order_no for many orders: the generator looked up once."""
+    return order_numbers(session.get_bind(), get_settings().timezone).next
+
+
 def new_order_row(shop: Shop, data: OrderIn, fields: dict[str, Any], *, order_no: str,
                   now: Any) -> dict[str, Any]:
     """Every column of a new order (but its id), from the canonical fields. The one definition
@@ -270,7 +293,7 @@ def record_created(session: Session, *, shop: Shop, order_id: int, row: dict[str
     """The audit row and the order.created event of a new order (`lines` as received, before
     any SKU mapping)."""
     audit.record(session, actor=actor, entity_type="order", entity_id=row["order_no"],
-                 action="order.created", after={"status": row["status"], **_jsonable(fields),
+                 action="order.created", after={"status": row["status"], **jsonable_fields(fields),
                                                 "lines": _jsonable_lines(lines)})
     outbox.emit(session, "order.created", aggregate_type="order", aggregate_id=order_id, actor=actor,
                 payload={"order_no": row["order_no"], "shop": shop.name, "channel": shop.channel,
@@ -410,5 +433,24 @@ def _jsonable_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [_line_dict(l) for l in lines]
 
 
+# The only canonical fields that are not JSON as they are (canonical() makes them datetimes).
+_TIME_FIELDS = ("created_at", "paid_at", "modified_at", "promised_ship_at")
+
+
+def jsonable_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """_jsonable for canonical()'s fields, which knows where the datetimes are: it runs for
+    every order created."""
+    out = dict(fields)
+    for key in _TIME_FIELDS:
+        if out[key] is not None:
+            out[key] = out[key].isoformat()
+    return out
+
+
+# Values that are JSON as they are: most of an order's fields, spared the hasattr below.
+_PLAIN = frozenset({str, int, bool, type(None), list})
+
+
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in values.items()}
+    return {k: (v if type(v) in _PLAIN or not hasattr(v, "isoformat") else v.isoformat())
+            for k, v in values.items()}

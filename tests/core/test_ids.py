@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
@@ -61,6 +61,35 @@ def test_compose_layout():
     at = datetime(2026, 11, 23, 2, 2, 11, 5000, tzinfo=timezone.utc)  # 10:02:11.005 Shanghai
     number = compose(at, node=1, seq=2)
     assert number[:6] == "261123" and number[-8:] == "00010002"
+
+
+def test_numbers_are_what_compose_makes_in_any_zone(engine):
+    """The generator works the local date and time out once a second: its numbers must be
+    compose's, across midnight, both summer-time shifts (the repeated hour too) and a
+    half-hour shift."""
+    shifts = {"Asia/Shanghai": [datetime(2026, 11, 23, 15, 59, 59, tzinfo=UTC)],
+              "America/New_York": [datetime(2026, 3, 8, 6, 59, 58, tzinfo=UTC),
+                                   datetime(2026, 11, 1, 5, 59, 58, tzinfo=UTC)],
+              "Australia/Lord_Howe": [datetime(2026, 4, 4, 14, 59, 58, tzinfo=UTC)]}
+    steps = [timedelta(milliseconds=ms) for ms in (0, 1, 999, 1000, 1001, 1999, 2500, 3000)]
+    checked = 0
+    try:
+        for zone, changes in shifts.items():
+            gen = OrderNumbers(engine, zone)
+            gen.prime()
+            for at in (c + later + step for c in changes
+                       for later in (timedelta(0), timedelta(minutes=30)) for step in steps):
+                clock.set_clock(lambda at=at: at)
+                for _ in range(3):  # within one millisecond the sequence counts up
+                    number = gen.next()
+                    seq = 0
+                    for ch in number[-4:]:
+                        seq = seq * 32 + ALPHABET.index(ch)
+                    assert number == compose(at, gen._node, seq, zone), (zone, at)
+                    checked += 1
+    finally:
+        clock.set_clock(None)
+    assert checked == 3 * 2 * len(steps) * 4
 
 
 WORKER = """
