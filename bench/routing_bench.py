@@ -33,6 +33,7 @@ from sqlalchemy import event, text
 
 from orderhub.core.actor import Actor
 from orderhub.core.db import get_engine, unit_of_work
+from orderhub.core.heap import freeze_startup_objects
 from orderhub.core.ids import order_numbers
 from orderhub.core.settings import get_settings
 from orderhub.inventory import reservations
@@ -132,6 +133,7 @@ def run(url: str, *, orders: int, warmup: int, reset: bool, profile: bool = Fals
             if table.name != "number_nodes":
                 conn.execute(table.delete())
     order_numbers(engine, get_settings().timezone).prime()
+    freeze_startup_objects()  # as `orderhub worker` does once started
     actor = Actor.system("bench")
     rng = random.Random(7)
     with unit_of_work() as session:

@@ -82,6 +82,7 @@ def main() -> int:
     from orderhub.core import clock
     from orderhub.core.actor import Actor
     from orderhub.core.db import get_engine
+    from orderhub.core.heap import freeze_startup_objects
     from orderhub.core.ids import order_numbers
     from orderhub.core.settings import get_settings
     from orderhub.inventory.masterdata import upsert_sku
@@ -105,6 +106,7 @@ def main() -> int:
     migrate(url)
     engine = get_engine()
     order_numbers(engine, get_settings().timezone).prime()
+    freeze_startup_objects()  # as `orderhub worker` does once started
     statements = [0]
     in_db = [0.0]  # wall time inside cursor.execute (the round trip and the server's work)
     slowest: dict[str, list[float]] = {}

@@ -19,6 +19,7 @@ from orderhub.core import auth, worker
 from orderhub.core.actor import Actor
 from orderhub.core.db import get_engine, unit_of_work
 from orderhub.core.errors import DomainError, UnknownShop
+from orderhub.core.heap import freeze_startup_objects
 from orderhub.core.ids import order_numbers
 from orderhub.core.settings import get_settings
 from orderhub.demo import run_demo
@@ -113,7 +114,7 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
           workers: int = typer.Option(1, help="HTTP worker processes."),
           proxy_headers: bool = typer.Option(True, help="Trust X-Forwarded-* from the reverse proxy.")) -> None:
     """Serve the REST API and the web console (no background work: run `orderhub worker` too)."""
-    uvicorn.run("orderhub.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("orderhub.api.app:serve_app", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=proxy_headers, log_level="info")
 
 
@@ -125,6 +126,7 @@ def worker_cmd(burst: bool = typer.Option(False, help="Process everything due, t
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     load_plugins()
     order_numbers(get_engine(), get_settings().timezone).prime()
+    freeze_startup_objects()
     done = worker.run(burst=burst, name=name)
     out.print(f"processed {done} events")
 

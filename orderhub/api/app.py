@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from orderhub import __version__
 from orderhub.api import routes
+from orderhub.core.heap import freeze_startup_objects
 from orderhub.plugins import load_plugins
 from orderhub.web import console
 
@@ -16,4 +17,12 @@ def create_app() -> FastAPI:
                   docs_url="/api/v1/docs", redoc_url=None)
     routes.mount(app)
     console.mount(app)
+    return app
+
+
+def serve_app() -> FastAPI:
+    """The app as `orderhub serve` runs it: created, then its start-up objects frozen (a test
+    builds many apps in one process and must not freeze them)."""
+    app = create_app()
+    freeze_startup_objects()
     return app

@@ -62,7 +62,7 @@ def server(committed: Engine, tmp_path: Path) -> Iterator[str]:
     # Same environment as the tests (ORDERHUB_DATABASE_URL from tests/conftest.py).
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "orderhub.api.app:create_app", "--factory",
+            [sys.executable, "-m", "uvicorn", "orderhub.api.app:serve_app", "--factory",  # as `orderhub serve`
              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
             cwd=ROOT, env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT)
     try:
