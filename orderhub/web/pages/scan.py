@@ -24,6 +24,10 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 PERMISSION = "waybills.request"
 RECENT = 20
 FormText = Annotated[str, Form()]
+# The station a device last scanned at: a scanner PC opened at plain /scan after a restart is
+# still "door-1", and its list still shows that door's scans. A year, this path only.
+STATION_COOKIE = "orderhub_scan_station"
+STATION_COOKIE_SECONDS = 365 * 24 * 3600
 
 
 @router.get("/scan")
@@ -31,7 +35,8 @@ def scan_page(request: Request,
               station: Annotated[str, Query(max_length=60)] = "") -> HTMLResponse:
     with unit_of_work() as session:
         viewer = viewer_for(session, request, PERMISSION)
-        return _render(request, session, viewer, station=station.strip(), result=None)
+        station = station.strip() or request.cookies.get(STATION_COOKIE, "").strip()[:service.MAX_STATION]
+        return _render(request, session, viewer, station=station, result=None)
 
 
 @router.post("/scan")
@@ -43,7 +48,13 @@ def scan_code(request: Request, code: FormText = "", station: FormText = "",
         result = service.scan(session, code=code, actor=actor, station=station)
     with unit_of_work() as session:  # the scan is committed: the list below shows it
         viewer = viewer_for(session, request, PERMISSION)
-        return _render(request, session, viewer, station=station, result=result)
+        response = _render(request, session, viewer, station=station, result=result)
+    if station:
+        response.set_cookie(STATION_COOKIE, station, max_age=STATION_COOKIE_SECONDS, path="/scan",
+                            httponly=True, samesite="lax")
+    else:
+        response.delete_cookie(STATION_COOKIE, path="/scan")
+    return response
 
 
 def _render(request: Request, session: Session, viewer: Viewer, *, station: str,

@@ -48,6 +48,20 @@ def test_scan_page_answers_in_place(client: TestClient) -> None:
     assert "Scanned twice: shipped 0 min ago by packer" in plain.text
 
 
+def test_the_page_remembers_the_station_it_last_scanned_at(client: TestClient) -> None:
+    _, tracking_no = _printed()
+    log_in(client, "packer", "warehouse")
+    token = csrf_from(client, "/scan")
+    client.post("/scan", data={"code": tracking_no, "station": "door-3", "csrf_token": token},
+                headers=HX)
+    again = client.get("/scan")  # the scanner PC restarted on plain /scan
+    assert 'name="station" value="door-3"' in again.text
+    assert again.text.count('<li class="scan-row-') == 1  # door-3's list, with its scan
+    assert 'name="station" value="door-9"' in client.get("/scan?station=door-9").text  # the URL wins
+    client.post("/scan", data={"code": "nope-2", "station": "", "csrf_token": token}, headers=HX)
+    assert 'name="station" value=""' in client.get("/scan").text  # cleared on purpose: forgotten
+
+
 def test_scan_page_needs_a_warehouse_role_and_a_csrf_token(client: TestClient) -> None:
     _, tracking_no = _printed()
     log_in(client, "kefu", "cs")
