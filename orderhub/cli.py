@@ -24,7 +24,9 @@ from orderhub.core.ids import order_numbers
 from orderhub.core.settings import get_settings
 from orderhub.demo import run_demo
 from orderhub.fulfilment.labels import cli as labels_cli
+from orderhub.fulfilment.lists import cli as lists_cli
 from orderhub.fulfilment.outbound import cli as outbound_cli
+from orderhub.fulfilment.report import cli as logistics_cli
 from orderhub.inventory import cli as inventory_cli
 from orderhub.inventory import tasks as inventory_tasks
 from orderhub.orders.service import find_shop
@@ -54,6 +56,8 @@ app.command("scan")(outbound_cli.scan_cmd)
 app.add_typer(spreadsheets_cli.app, name="orders")
 app.add_typer(notifiers_cli.app, name="notifiers")
 app.add_typer(labels_cli.app, name="labels")
+app.add_typer(lists_cli.app, name="lists")
+app.add_typer(logistics_cli.app, name="logistics")
 out = Console()
 CLI = Actor.system("cli")
 DEFAULT_SHOP = "own-store"

@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -23,13 +22,13 @@ from orderhub.api.writes import Write, writer
 from orderhub.core.actor import Actor
 from orderhub.core.db import unit_of_work
 from orderhub.core.errors import InvalidInput
-from orderhub.fulfilment.lists import render, service, wms
+from orderhub.fulfilment.lists import render, wms
 from orderhub.fulfilment.lists.models import WmsImport
 
 router = api_router("/lists", tags=["lists"])
 routers = (router,)
 READ, IMPORT = "carriers.read", "waybills.request"
-PDF, XLSX = "application/pdf", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF, XLSX = render.PDF, render.XLSX
 
 Reader = Annotated[Actor, Depends(requires(READ))]
 Warehouse = Annotated[str | None, Query(max_length=40, description="Warehouse code; all when absent")]
@@ -40,18 +39,6 @@ UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-dat
                             "description": "The sheet from wms-export.xlsx with shipped_* filled in"}}}}}}}
 
 
-def document(kind: str, session: Session, *, warehouse: str | None, status: str) -> tuple[bytes, str]:
-    """(content, media type) of one of the four list files: kind = pick|shipping + .pdf|.xlsx."""
-    name, _, fmt = kind.partition(".")
-    if name == "pick":
-        grids, title = render.pick_grids(service.pick_lists(session, warehouse=warehouse, status=status)), render.PICK_TITLE
-    else:
-        grids, title = render.shipping_grids(service.shipping_lists(session, warehouse=warehouse, status=status)), render.SHIPPING_TITLE
-    if fmt == "pdf":
-        return render.to_pdf(title, grids, wide=name == "shipping"), PDF
-    return render.to_xlsx(grids), XLSX
-
-
 def _file(content: bytes, media: str, filename: str) -> Response:
     return Response(content, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -60,7 +47,7 @@ def _file(content: bytes, media: str, filename: str) -> Response:
 def _list_route(kind: str) -> Callable[..., Response]:
     def route(actor: Reader, warehouse: Warehouse = None, status: Status = "both") -> Response:
         with unit_of_work() as session:
-            content, media = document(kind, session, warehouse=warehouse or None, status=status)
+            content, media = render.document(kind, session, warehouse=warehouse or None, status=status)
         name, fmt = kind.split(".")
         return _file(content, media, f"{name}-{warehouse or 'all'}.{fmt}")
     route.__name__ = kind.replace(".", "_")
@@ -68,7 +55,7 @@ def _list_route(kind: str) -> Callable[..., Response]:
     return route
 
 
-for _kind in ("pick.pdf", "pick.xlsx", "shipping.pdf", "shipping.xlsx"):
+for _kind in render.KINDS:
     router.add_api_route(f"/{_kind}", _list_route(_kind), methods=["GET"],
                          responses={200: {"content": {PDF if _kind.endswith("pdf") else XLSX: {}}}})
 

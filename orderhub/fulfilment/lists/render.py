@@ -32,14 +32,22 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from sqlalchemy.orm import Session
 
 from orderhub.core import clock
 from orderhub.core.settings import get_settings
-from orderhub.fulfilment.lists.service import ToShip, WarehouseList
+from orderhub.fulfilment.lists.service import (
+    ToShip,
+    WarehouseList,
+    pick_lists,
+    shipping_lists,
+)
 from orderhub.fulfilment.pdf import cjk_font
 
 PICK_TITLE, SHIPPING_TITLE = "拣货单", "发货单"
 GIFT = "赠品"
+PDF, XLSX = "application/pdf", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+KINDS = ("pick.pdf", "pick.xlsx", "shipping.pdf", "shipping.xlsx")
 MARGIN = 12 * mm
 XLSX_CHARS_PER_MM = 0.55  # a column of n characters in Excel is about n / 0.55 mm wide
 
@@ -229,3 +237,15 @@ def _sheet_name(book: Workbook, name: str) -> str:
     while candidate in taken:
         candidate, n = f"{clean}-{n}", n + 1
     return candidate
+
+
+def document(kind: str, session: Session, *, warehouse: str | None, status: str) -> tuple[bytes, str]:
+    """(content, media type) of one of the four list files: kind = pick|shipping + .pdf|.xlsx."""
+    name, _, fmt = kind.partition(".")
+    if name == "pick":
+        grids, title = pick_grids(pick_lists(session, warehouse=warehouse, status=status)), PICK_TITLE
+    else:
+        grids, title = shipping_grids(shipping_lists(session, warehouse=warehouse, status=status)), SHIPPING_TITLE
+    if fmt == "pdf":
+        return to_pdf(title, grids, wide=name == "shipping"), PDF
+    return to_xlsx(grids), XLSX
