@@ -45,6 +45,11 @@ def status_of(info: dict[str, Any]) -> str:
     return STATUSES[state]
 
 
+def version(info: dict[str, Any]) -> tuple[str, Any, str]:
+    """(id, modified time, status) as `to_order` sets them, without mapping the rest."""
+    return order_id(info), parse_time(info["modified"]), status_of(info)
+
+
 def to_order(info: dict[str, Any]) -> dict[str, Any]:
     status = status_of(info)
     refund = {"LOCKED": "requested"}.get(info["orderState"], "none")

@@ -53,6 +53,11 @@ def status_of(trade: dict[str, Any]) -> str:
     return STATUSES[status]
 
 
+def version(trade: dict[str, Any]) -> tuple[str, Any, str]:
+    """(id, modified time, status) as `to_order` sets them, without mapping the rest."""
+    return trade_id(trade), parse_time(trade["modified"]), status_of(trade)
+
+
 def to_order(trade: dict[str, Any]) -> dict[str, Any]:
     lines = [_line(order) for order in trade["orders"]["order"]]
     if not lines:

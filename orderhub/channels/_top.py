@@ -43,8 +43,21 @@ def parse_time(text: Any) -> datetime | None:
     """A platform time (`yyyy-MM-dd HH:mm:ss`, Beijing) as an aware datetime; blank -> None."""
     if text in (None, ""):
         return None
-    value = datetime.strptime(str(text).strip(), "%Y-%m-%d %H:%M:%S")
-    return value.replace(tzinfo=BEIJING)
+    return beijing_seconds(str(text).strip())
+
+
+def beijing_seconds(text: str) -> datetime:
+    """`yyyy-MM-dd HH:mm:ss` (Beijing) as an aware datetime, as strptime reads it. The platforms
+    always send the zero-padded form, which fromisoformat reads about ten times faster (strptime
+    was half of mapping a Taobao or JD order); anything else (unpadded fields, which strptime
+    accepts, or garbage) goes through strptime, so results and error messages stay the same."""
+    if (len(text) == 19 and text[4] == "-" and text[7] == "-" and text[10] == " "
+            and text[13] == ":" and text[16] == ":" and text.isascii()):
+        try:
+            return datetime.fromisoformat(text).replace(tzinfo=BEIJING)
+        except ValueError:
+            pass
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)
 
 
 def yuan(value: Any, *, field: str = "amount") -> Decimal:

@@ -18,6 +18,7 @@ so callers decide on retrying from one vocabulary:
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
+import orjson
 
 # Our carrier codes (fulfilment uses them); each connector maps them to the platform's own.
 CARRIERS = {
@@ -100,6 +102,16 @@ class Page:
     orders: list[PulledOrder]
     bad: list[BadPayload] = field(default_factory=list)
     requests: int = 1  # HTTP calls it took (a list page plus any detail fetches)
+    # Orders left out, unmapped, because the database already has them in this version
+    # (see Connector.stored_versions); the pull counts them as seen and unchanged.
+    unchanged: int = 0
+
+
+# (platform order id, modified time, status) of one platform payload, exactly as the connector's
+# mapping would set them, read without mapping the rest of the order.
+VersionReader = Callable[[dict[str, Any]], tuple[str, datetime | None, str]]
+# A version as the pull compares it: (modified time as a POSIX timestamp, status).
+Version = tuple[float | None, str]
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,11 @@ class Connector(ABC):
     max_window: ClassVar[timedelta]  # longest modified-time window one query may span
     page_size: ClassVar[int]  # the platform's maximum (or recommended) page size
     timeout: ClassVar[float] = 15.0
+    # Set by a pull (sync.py): the versions the database holds of some platform order ids. With
+    # it, `map_all` leaves out the orders the database has in the version the page carries, so
+    # re-reading unchanged orders (the overlap, a re-pull) costs no mapping. The connector itself
+    # never touches the database.
+    stored_versions: Callable[[set[str]], dict[str, Version]] | None = None
 
     def __init__(self, credentials: Credentials, *, client: httpx.Client | None = None,
                  now: Callable[[], datetime] | None = None) -> None:
@@ -219,10 +236,14 @@ class Connector(ABC):
         return response
 
     def map_all(self, raws: list[dict[str, Any]], to_order: Callable[[dict[str, Any]], dict[str, Any]],
-                order_id: Callable[[dict[str, Any]], Any]) -> Page:
+                order_id: Callable[[dict[str, Any]], Any],
+                version: VersionReader | None = None) -> Page:
         """Map each platform order; one that does not map is kept as a BadPayload with the
-        reason, and the rest of the page carries on."""
+        reason, and the rest of the page carries on. With `version` (and `stored_versions` set),
+        orders the database has in the same version are counted, not mapped."""
         page = Page(orders=[])
+        if version is not None and self.stored_versions is not None:
+            raws, page.unchanged = _changed_only(raws, version, self.stored_versions)
         for raw in raws:
             try:
                 page.orders.append(PulledOrder(order=to_order(raw), raw=raw))
@@ -234,6 +255,40 @@ class Connector(ABC):
                 page.bad.append(BadPayload(raw=raw, reason=f"{type(exc).__name__}: {exc}",
                                            platform_order_id=None if ident is None else str(ident)))
         return page
+
+
+def _changed_only(raws: list[dict[str, Any]], version: VersionReader,
+                  stored_versions: Callable[[set[str]], dict[str, Version]]
+                  ) -> tuple[list[dict[str, Any]], int]:
+    """The payloads whose (id, modified time, status) the database does not have, and how many
+    were left out. A payload whose version cannot be read is kept: mapping it says what is
+    wrong."""
+    read: list[tuple[dict[str, Any], str | None, Version | None]] = []
+    for raw in raws:
+        try:
+            key, modified, status = version(raw)
+        except Exception:  # noqa: BLE001 — any trouble reading it is the mapper's to report
+            read.append((raw, None, None))
+            continue
+        if not (isinstance(key, str) and key and key == key.strip() and isinstance(status, str)):
+            read.append((raw, None, None))  # validation may change it: let the store compare
+            continue
+        read.append((raw, key, (None if modified is None else modified.timestamp(), status)))
+    keys = {key for _, key, _ in read if key is not None}
+    stored = stored_versions(keys) if keys else {}
+    changed = [raw for raw, key, seen in read if key is None or stored.get(key) != seen]
+    return changed, len(raws) - len(changed)
+
+
+def json_of(response: httpx.Response) -> Any:
+    """The response's JSON body; ValueError when it is not JSON. orjson parses the pages about
+    three times faster than the json module; what it refuses but the json module reads (NaN,
+    integers beyond 64 bits) still goes through the json module, so nothing that parsed before
+    fails now."""
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return json.loads(response.content)
 
 
 def _seconds(headers: Mapping[str, str]) -> float | None:

@@ -28,9 +28,10 @@ from orderhub.channels.base import (
     StockLevel,
     Throttled,
     Unavailable,
+    json_of,
     windows,
 )
-from orderhub.channels.douyin_map import to_order
+from orderhub.channels.douyin_map import to_order, version
 from orderhub.channels.paging import Unseen, read_backwards
 
 API_VERSION = "2"
@@ -118,7 +119,7 @@ class DouyinConnector(Connector):
                              headers={"Content-Type": "application/json",
                                       "x-open-no-old-err-code": "1"})
         try:
-            envelope = response.json()
+            envelope = json_of(response)
         except ValueError as exc:
             raise Unavailable(f"douyin {method}: answer is not JSON: {response.text[:200]}") from exc
         if not isinstance(envelope, dict):
@@ -148,7 +149,7 @@ class DouyinConnector(Connector):
                 return rows, int(data.get("total") or 0), None
 
             for rows in read_backwards(read, first=0, size=self.page_size):
-                yield self.map_all(unseen(rows), to_order, lambda raw: raw["order_id"])
+                yield self.map_all(unseen(rows), to_order, lambda raw: raw["order_id"], version)
 
     def detail(self, platform_order_id: str) -> dict[str, Any]:
         """order.orderDetail: the order's payload as the platform sends it."""

@@ -53,6 +53,11 @@ def status_of(raw: dict[str, Any]) -> str:
     return STATUSES[code]
 
 
+def version(raw: dict[str, Any]) -> tuple[str, Any, str]:
+    """(id, modified time, status) as `to_order` sets them, without mapping the rest."""
+    return str(raw["order_id"]), when(raw["update_time"]), status_of(raw)
+
+
 def refund_of(line: dict[str, Any]) -> str:
     info = line.get("after_sale_info") or {}
     status = int(info.get("after_sale_status") or 0)

@@ -29,6 +29,7 @@ from orderhub.channels.base import (
     StockLevel,
     Throttled,
     Unavailable,
+    json_of,
 )
 from orderhub.channels.paging import Unseen
 
@@ -70,7 +71,7 @@ class JdConnector(Connector):
         params["sign"] = sign(params, self.credentials.app_secret, "md5")
         response = self.send("POST", self.base_url, data=params)
         try:
-            body = response.json()
+            body = json_of(response)
         except ValueError:
             raise Unavailable(f"jd {method}: HTTP {response.status_code}, not JSON: "
                               f"{response.text[:200]}") from None
@@ -107,7 +108,7 @@ class JdConnector(Connector):
                 total, pages = count, max(1, math.ceil(count / self.page_size))
             moved = moved or count != total
             rows = result.get("orderInfoList") or []
-            yield self.map_all(unseen(rows), mapping.to_order, mapping.order_id)
+            yield self.map_all(unseen(rows), mapping.to_order, mapping.order_id, mapping.version)
             if not rows:
                 break
             page_no += 1

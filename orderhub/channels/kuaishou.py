@@ -34,6 +34,7 @@ from orderhub.channels.base import (
     StockLevel,
     Throttled,
     Unavailable,
+    json_of,
 )
 
 SIGNED_KEYS = ("access_token", "appkey", "method", "param", "signMethod", "timestamp", "version")
@@ -106,7 +107,7 @@ class KuaishouConnector(Connector):
             raise Rejected(f"kuaishou {method}: HTTP {response.status_code} {response.text[:200]}",
                            platform_code=str(response.status_code))
         try:
-            body = response.json()
+            body = json_of(response)
             result = int(body["result"])
         except (ValueError, KeyError, TypeError) as exc:
             raise Unavailable(f"kuaishou {method}: unreadable answer {response.text[:200]!r}") from exc
@@ -134,7 +135,7 @@ class KuaishouConnector(Connector):
             # endTime is inclusive on Kuaishou; an order stamped exactly `stop` belongs to the
             # next window, so adjacent windows see every order exactly once.
             page = self.map_all([r for r in rows if _before(r, stop)], mapping.to_order,
-                                mapping.order_id)
+                                mapping.order_id, mapping.version)
             yield page
             next_cursor = str((data or {}).get("cursor") or "")
             if not rows or next_cursor in ("", END_OF_DATA):

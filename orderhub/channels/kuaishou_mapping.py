@@ -62,15 +62,26 @@ def refund_status(refunds: list[dict[str, Any]]) -> str:
     return "requested" if code == REFUND_REQUESTED else "refunding"
 
 
-def to_order(raw: dict[str, Any]) -> dict[str, Any]:
-    base, item = raw["orderBaseInfo"], raw["orderItemInfo"]
+def status_of(base: dict[str, Any]) -> str:
     code = int(base["status"])
     if code not in STATUSES:
         raise ValueError(f"unknown Kuaishou order status {code}")
-    paid_at = from_ms(base.get("payTime", 0), "payTime")
     status = STATUSES[code]
-    if status == "closed" and paid_at is None:
+    if status == "closed" and from_ms(base.get("payTime", 0), "payTime") is None:
         status = "cancelled"  # closed before payment: nothing to refund
+    return status
+
+
+def version(raw: dict[str, Any]) -> tuple[str, Any, str]:
+    """(id, modified time, status) as `to_order` sets them, without mapping the rest."""
+    base = raw["orderBaseInfo"]
+    return str(base["oid"]), from_ms(base["updateTime"], "updateTime"), status_of(base)
+
+
+def to_order(raw: dict[str, Any]) -> dict[str, Any]:
+    base, item = raw["orderBaseInfo"], raw["orderItemInfo"]
+    status = status_of(base)
+    paid_at = from_ms(base.get("payTime", 0), "payTime")
     quantity = item["num"]
     if isinstance(quantity, bool) or not isinstance(quantity, int):
         raise TypeError(f"orderItemInfo.num must be an integer, got {quantity!r}")

@@ -25,10 +25,11 @@ from orderhub.channels.base import (
     StockLevel,
     Throttled,
     Unavailable,
+    json_of,
     windows,
 )
 from orderhub.channels.paging import Unseen, read_backwards
-from orderhub.channels.pdd_map import to_order
+from orderhub.channels.pdd_map import to_order, version
 
 # Our carrier codes -> PDD `logistics_id` (pdd.logistics.companies.get). Unverified from a
 # published list; override per shop with Credentials.extra["carrier_codes"] = "SF:44".
@@ -97,7 +98,7 @@ class PddConnector(Connector):
         form["sign"] = sign(form, creds.app_secret)
         response = self.send("POST", f"{self.base_url}/api/router", data=form)
         try:
-            body = response.json()
+            body = json_of(response)
         except ValueError as exc:
             raise Unavailable(f"pdd {api}: answer is not JSON: {response.text[:200]}") from exc
         if not isinstance(body, dict):
@@ -134,7 +135,7 @@ class PddConnector(Connector):
 
             # PDD recommends paging from the last page backwards (see channels/paging.py).
             for rows in read_backwards(read, first=1, size=self.page_size):
-                yield self.map_all(unseen(rows), to_order, lambda raw: raw["order_sn"])
+                yield self.map_all(unseen(rows), to_order, lambda raw: raw["order_sn"], version)
 
     def detail(self, platform_order_id: str) -> dict[str, Any]:
         data = self.call("pdd.order.information.get", {"order_sn": platform_order_id},

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from orderhub.channels._top import beijing_seconds
+
 BEIJING = timezone(timedelta(hours=8))
 CENT = Decimal("0.01")
 REFUND = {1: "none", 2: "requested", 3: "refunding", 4: "refunded"}
@@ -34,7 +36,7 @@ def when(value: Any) -> datetime | None:
     """'2024-05-18 09:32:47' (GMT+8) -> aware datetime; empty means "not yet"."""
     if not value:
         return None
-    return datetime.strptime(str(value).strip()[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)
+    return beijing_seconds(str(value).strip()[:19])
 
 
 def is_cipher(text: str) -> bool:
@@ -132,6 +134,11 @@ def to_receiver(raw: dict[str, Any]) -> dict[str, Any]:
                       "address": raw.get("receiver_address") or "",
                       "full_address": raw.get("address") or ""},
     }
+
+
+def version(raw: dict[str, Any]) -> tuple[str, Any, str]:
+    """(id, modified time, status) as `to_order` sets them, without mapping the rest."""
+    return str(raw["order_sn"]), when(raw["updated_at"]), status_of(raw)
 
 
 def to_order(raw: dict[str, Any]) -> dict[str, Any]:

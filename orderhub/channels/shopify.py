@@ -34,6 +34,7 @@ from orderhub.channels.base import (
     Rejected,
     StockLevel,
     Unavailable,
+    json_of,
 )
 
 ORDER_TOPICS = {"orders/create", "orders/paid", "orders/updated", "orders/cancelled",
@@ -102,7 +103,7 @@ class ShopifyConnector(Connector):
     def get_json(self, url: str, **kwargs: Any) -> tuple[Any, httpx.Response]:
         response = self.request("GET", url, **kwargs)
         try:
-            return response.json(), response
+            return json_of(response), response
         except ValueError as exc:
             raise Unavailable(f"shopify: not JSON: {response.text[:200]!r}") from exc
 
@@ -118,7 +119,7 @@ class ShopifyConnector(Connector):
             body, response = self.get_json(url, params=params)
             # updated_at_max is inclusive: an order stamped exactly `high` is the next window's
             rows = [r for r in body.get("orders", []) if _before(r, high)]
-            page = self.map_all(rows, mapping.to_order, mapping.order_id)
+            page = self.map_all(rows, mapping.to_order, mapping.order_id, mapping.version)
             yield page
             # the next link carries page_info (+ limit); nothing else may go with it
             url, params = response.links.get("next", {}).get("url"), None
@@ -238,7 +239,7 @@ def _header(headers: Mapping[str, str], name: str) -> str:
 
 def _errors(response: httpx.Response) -> str:
     try:
-        return json.dumps(response.json().get("errors"), ensure_ascii=False)[:300]
+        return json.dumps(json_of(response).get("errors"), ensure_ascii=False)[:300]
     except (ValueError, AttributeError):
         return response.text[:300]
 

@@ -70,6 +70,11 @@ def status(raw: dict[str, Any]) -> str:
     raise ValueError(f"unknown financial_status {financial!r}")
 
 
+def version(raw: dict[str, Any]) -> tuple[str, Any, str]:
+    """(id, modified time, status) as `to_order` sets them, without mapping the rest."""
+    return str(raw["id"]), when(raw["updated_at"], "updated_at"), status(raw)
+
+
 def to_order(raw: dict[str, Any]) -> dict[str, Any]:
     currency = raw["currency"]
     state = status(raw)

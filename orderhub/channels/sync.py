@@ -19,23 +19,31 @@ to the database whatever its size (lookups, locks, one COPY per table, counters,
 is the one page that just arrived, as before; when it falls behind, the pages queue up and the
 next batch takes them all.
 
+A batch with nothing to store (its orders all unchanged, or empty windows) is not a transaction
+of its own: its counts and checkpoint go with the next batch that stores something, or the
+pull's last one (at most DEFER_UNCHANGED orders wait), so the checkpoint only ever lags.
+
 Re-read orders the database already has in the same version (same modified time and status)
-are skipped with one query per batch, compared on the connector's dict before validating it,
-which keeps the overlap and re-pulls cheap.
+are left out in the fetch thread, before mapping: the connector reads (id, modified time,
+status) off the platform's payload and asks, one query per page, what the database holds
+(`Connector.stored_versions`). What gets past that is compared again per batch, on the
+connector's dict before validating it. That keeps the overlap and re-pulls cheap.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from queue import Empty, Full, Queue
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Connection, Engine, create_engine, or_, select, update
 from sqlalchemy.orm import Session
 
 from orderhub import pipeline
@@ -62,6 +70,8 @@ T = TypeVar("T")
 FAILING_AFTER = 5  # consecutive failed pulls before alerts hear of it
 BATCH_ORDERS = 500  # most orders stored in one transaction (a batch of waiting pages)
 PREFETCH_ITEMS = 32  # pages (and window ends) fetched ahead of the store at most
+WINDOWS_IN_FLIGHT = 2  # windows fetched at the same time (two requests in flight at most)
+DEFER_UNCHANGED = 2000  # unchanged orders whose counts and checkpoint may wait for a transaction
 
 
 @dataclass
@@ -111,16 +121,35 @@ def pull_shop(engine: Engine, *, shop_id: int, trigger: str = "schedule",
         session.flush()
         run_id, shop_name, channel = run.id, shop.name, shop.channel
         field_overrides = dict(account.field_overrides or {})
+        # A shop without orders (a first pull) has nothing to leave unmapped: no lookups.
+        versions = StoredVersions(engine, shop.id) if _has_orders(session, shop.id) else None
     report.window_start, report.window_end = start, end
+    connector.stored_versions = versions
+    # Batches with nothing to store (every order unchanged, or empty windows) wait for the next
+    # batch's transaction instead of costing one each: a re-pull is then a few transactions.
+    pending: list[tuple[datetime, Page | None]] = []
+
+    def store(batch: list[tuple[datetime, Page | None]]) -> None:
+        _store_batch(engine, shop_id=shop_id, shop_name=shop_name, run_id=run_id,
+                     source=f"pull:{channel}", batch=batch, report=report)
     try:
         pages = _pages(connector, start, end, field_overrides)
         for batch in prefetched(pages, depth=PREFETCH_ITEMS, full=_enough):
-            _store_batch(engine, shop_id=shop_id, shop_name=shop_name, run_id=run_id,
-                         source=f"pull:{channel}", batch=batch, report=report)
+            pending.extend(batch)
+            if not _nothing_to_store(batch) or _unchanged(pending) >= DEFER_UNCHANGED:
+                store(pending)
+                pending = []
+        if pending:
+            store(pending)
     except ChannelError as exc:
+        if pending:
+            store(pending)  # the windows completed before the failure still count
         with unit_of_work(engine) as session:
             _failed(session, shop_id, run_id, exc, report)
         return report
+    finally:
+        if versions is not None:
+            versions.close()
     with unit_of_work(engine) as session:
         _succeeded(session, shop_id, run_id)
     return report
@@ -145,18 +174,92 @@ def _store_batch(engine: Engine, *, shop_id: int, shop_name: str, run_id: int, s
     report.stored.add(stored)
 
 
+def _nothing_to_store(batch: list[tuple[datetime, Page | None]]) -> bool:
+    return all(not page.orders and not page.bad for _, page in batch if page is not None)
+
+
+def _unchanged(batch: list[tuple[datetime, Page | None]]) -> int:
+    return sum(page.unchanged for _, page in batch if page is not None)
+
+
 def _enough(batch: list[tuple[datetime, Page | None]]) -> bool:
     return sum(len(page.orders) + len(page.bad) for _, page in batch if page) >= BATCH_ORDERS
 
 
 def _pages(connector: Connector, start: datetime, end: datetime,
            field_overrides: dict[str, str]) -> Iterator[tuple[datetime, Page | None]]:
-    """(window end, page) for every page, then (window end, None) when a window is complete.
-    Runs in the prefetch thread: fetching, mapping and the shop's field overrides."""
-    for window_start, window_end in windows(start, end, connector.max_window):
+    """(window end, page) for every page, then (window end, None) when a window is complete,
+    in window order. Fetching, mapping and the shop's field overrides run in threads of their
+    own, WINDOWS_IN_FLIGHT windows at a time once the platform has answered: one window's
+    request travels while the other's page is mapped and looked up, which is most of a pull's
+    wall time on a busy machine. An error in a later window is raised after the earlier
+    windows' pages, as if they had been read one by one."""
+    def window(window_start: datetime, window_end: datetime) -> Iterator[Page]:
         for page in connector.pull(window_start, window_end):
-            yield window_end, overrides.apply_page(page, connector, field_overrides)
-        yield window_end, None
+            yield overrides.apply_page(page, connector, field_overrides)
+
+    spans = windows(start, end, connector.max_window)
+    running: deque[tuple[datetime, _Ahead[Page]]] = deque()
+
+    def start_next() -> None:
+        span = next(spans, None)
+        if span is not None:
+            running.append((span[1], _Ahead(window(*span), depth=PREFETCH_ITEMS)))
+    try:
+        start_next()
+        while running:
+            window_end, pages = running[0]
+            for page in pages:
+                # The next window starts once the platform has answered this one: a pull that
+                # is throttled (or refused) makes one call, as it would reading one by one.
+                if len(running) < WINDOWS_IN_FLIGHT:
+                    start_next()
+                yield window_end, page
+            running.popleft()
+            yield window_end, None
+            if not running:
+                start_next()
+    finally:
+        for _, pages in running:
+            pages.stop()
+
+
+class _Ahead(Generic[T]):
+    """A generator run by a thread of its own from now on, up to `depth` items ahead; iterating
+    hands the items over in order, then raises what the generator raised, if anything."""
+
+    def __init__(self, items: Iterator[T], *, depth: int) -> None:
+        self.queue: Queue[tuple[str, Any]] = Queue(maxsize=depth)
+        self.halt = threading.Event()
+        self.thread = threading.Thread(target=self._produce, args=(items,), daemon=True,
+                                       name="pull-window")
+        self.thread.start()
+
+    def _produce(self, items: Iterator[T]) -> None:
+        try:
+            for item in items:
+                if not _put(self.queue, ("item", item), self.halt):
+                    return
+            _put(self.queue, ("done", None), self.halt)
+        except BaseException as exc:  # noqa: BLE001 — handed to the consumer, which re-raises
+            _put(self.queue, ("error", exc), self.halt)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    def __iter__(self) -> Iterator[T]:
+        while True:
+            kind, value = self.queue.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.thread.join(timeout=30)
 
 
 def prefetched(items: Iterator[T], *, depth: int,
@@ -177,6 +280,10 @@ def prefetched(items: Iterator[T], *, depth: int,
             _put(queue, ("done", None), stop)
         except BaseException as exc:  # noqa: BLE001 — handed to the consumer, which re-raises
             _put(queue, ("error", exc), stop)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()  # a generator left early stops what it started (window threads)
 
     thread = threading.Thread(target=produce, name="pull-prefetch", daemon=True)
     thread.start()
@@ -226,7 +333,8 @@ def store_pages(session: Session, *, shop_name: str, pages: list[Page], source: 
     of two windows): a copy in the version already stored, or already taken from an earlier
     page, is unchanged; a copy in another version is stored after the earlier one, in a second
     round, as the next page would have done. Most batches have one round."""
-    stored = Stored(seen=sum(len(page.orders) + len(page.bad) for page in pages))
+    stored = Stored(seen=sum(len(page.orders) + len(page.bad) + page.unchanged for page in pages),
+                    unchanged=sum(page.unchanged for page in pages))
     for page in pages:
         for bad in page.bad:
             stored.quarantined += _keep_bad(session, source=source, shop_name=shop_name,
@@ -297,6 +405,57 @@ def _quick_version(order: dict[str, Any]) -> tuple[str, tuple[Any, ...]] | None:
             and (modified is None or isinstance(modified, datetime))):
         return key, (_instant(modified), status)
     return None
+
+
+class StoredVersions:
+    """What the connector asks, page by page in the fetch thread, to leave unchanged orders
+    unmapped: one statement per page on a connection of its own, kept for the pull, outside any
+    transaction (no BEGIN and ROLLBACK round trips). Orders it leaves out are the ones the store
+    would find unchanged anyway — the database had them in that version, and a version the store
+    writes meanwhile is a newer one, against which the copy would be stale."""
+
+    def __init__(self, engine: Engine, shop_id: int) -> None:
+        self.reader = _reader(engine)
+        self.shop_id = shop_id
+        self.idle: Queue[Connection] = Queue()  # one per window fetched at the same time
+        self.connections: list[Connection] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, keys: set[str]) -> dict[str, Any]:
+        try:
+            connection = self.idle.get_nowait()
+        except Empty:
+            connection = self.reader.connect().execution_options(isolation_level="AUTOCOMMIT")
+            with self.lock:
+                self.connections.append(connection)
+        try:
+            rows = connection.execute(
+                select(Order.platform_order_id, Order.modified_at, Order.platform_status)
+                .where(Order.shop_id == self.shop_id, Order.platform_order_id.in_(list(keys))))
+            return {key: (_instant(modified), status) for key, modified, status in rows}
+        finally:
+            self.idle.put(connection)
+
+    def close(self) -> None:
+        with self.lock:
+            connections, self.connections = self.connections, []
+        for connection in connections:
+            connection.close()
+
+
+def _has_orders(session: Session, shop_id: int) -> bool:
+    return session.scalar(select(Order.id).where(Order.shop_id == shop_id).limit(1)) is not None
+
+
+@lru_cache(maxsize=4)
+def _reader(engine: Engine) -> Engine:
+    """The engine the fetch thread reads with. On SQLite every transaction of OrderHub's engine
+    takes the write lock up front (core/db.py), so a lookup would wait for the batch being
+    stored and fetching would stop while storing; a plain engine reads the last committed
+    state (WAL) without a lock. A lookup that misses only means an order gets mapped."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return create_engine(engine.url, connect_args={"timeout": 5})
 
 
 def _known_versions(session: Session, shop_name: str,

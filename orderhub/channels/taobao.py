@@ -28,6 +28,7 @@ from orderhub.channels.base import (
     StockLevel,
     Throttled,
     Unavailable,
+    json_of,
 )
 from orderhub.channels.paging import Unseen, read_backwards
 
@@ -87,7 +88,7 @@ class TaobaoConnector(Connector):
         params["sign"] = sign(params, self.credentials.app_secret, params["sign_method"])
         response = self.send("POST", self.base_url, data=params)
         try:
-            body = response.json()
+            body = json_of(response)
         except ValueError:
             raise Unavailable(f"taobao {method}: HTTP {response.status_code}, not JSON: "
                               f"{response.text[:200]}") from None
@@ -135,7 +136,7 @@ class TaobaoConnector(Connector):
                 complete.append(self._fullinfo(mapping.trade_id(row)))
             except Rejected:
                 complete.append(row)  # TOP refused the detail: the partial row is quarantined
-        page = self.map_all(complete, mapping.to_order, mapping.trade_id)
+        page = self.map_all(complete, mapping.to_order, mapping.trade_id, mapping.version)
         page.requests = requests
         return page
 
