@@ -50,6 +50,7 @@ def main() -> int:
     os.environ["ORDERHUB_CHANNEL_FIRST_PULL_HOURS"] = "25"  # the simulator's day, whole
 
     from orderhub.core.db import get_engine
+    from orderhub.core.heap import freeze_startup_objects
     from orderhub.core.ids import order_numbers
     from orderhub.core.settings import get_settings
     from orderhub.schema import migrate
@@ -57,6 +58,7 @@ def main() -> int:
     migrate(url)
     engine = get_engine()
     order_numbers(engine, get_settings().timezone).prime()
+    freeze_startup_objects()  # as `orderhub worker` does once started (pulls run there)
     _install_defaults(engine)
     rows = [_measure(engine, platform, args.orders) for platform in args.platforms.split(",")]
     _print(rows, engine, args.orders)

@@ -28,6 +28,8 @@ from typing import Any, ClassVar
 import httpx
 import orjson
 
+from orderhub.core.http import shared_client
+
 # Our carrier codes (fulfilment uses them); each connector maps them to the platform's own.
 CARRIERS = {
     "SF": "顺丰速运", "ZTO": "中通快递", "YTO": "圆通速递", "YUNDA": "韵达快递", "STO": "申通快递",
@@ -140,7 +142,7 @@ class Connector(ABC):
                  now: Callable[[], datetime] | None = None) -> None:
         self.credentials = credentials
         self.base_url = (credentials.base_url or self.default_base_url).rstrip("/")
-        self.client = client or httpx.Client(timeout=self.timeout)
+        self.client = client or shared_client(self.timeout)
         self._now = now
 
     # --- what every platform offers ----------------------------------------------------------

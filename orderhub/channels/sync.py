@@ -43,7 +43,18 @@ from queue import Empty, Full, Queue
 from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, create_engine, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    any_,
+    bindparam,
+    create_engine,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from orderhub import pipeline
@@ -70,7 +81,7 @@ T = TypeVar("T")
 FAILING_AFTER = 5  # consecutive failed pulls before alerts hear of it
 BATCH_ORDERS = 500  # most orders stored in one transaction (a batch of waiting pages)
 PREFETCH_ITEMS = 32  # pages (and window ends) fetched ahead of the store at most
-WINDOWS_IN_FLIGHT = 2  # windows fetched at the same time (two requests in flight at most)
+WINDOWS_IN_FLIGHT = 2
 DEFER_UNCHANGED = 2000  # unchanged orders whose counts and checkpoint may wait for a transaction
 
 
@@ -407,6 +418,18 @@ def _quick_version(order: dict[str, Any]) -> tuple[str, tuple[Any, ...]] | None:
     return None
 
 
+_VERSIONS = select(Order.platform_order_id, Order.modified_at, Order.platform_status)
+# The platform ids as one array on PostgreSQL: one statement text whatever the page's size, so
+# psycopg prepares it once and the server stops planning it. An expanding IN list of 40-500
+# literals was planned on every call: 5 ms a lookup against 0.35 ms (measured, 40 ids).
+_KEYS = {"postgresql": Order.platform_order_id == any_(bindparam("keys", type_=ARRAY(String))),
+         "sqlite": Order.platform_order_id.in_(bindparam("keys", expanding=True))}
+_KNOWN_BY_SHOP_ID = {name: _VERSIONS.where(Order.shop_id == bindparam("shop"), keys)
+                     for name, keys in _KEYS.items()}
+_KNOWN_BY_SHOP_NAME = {name: _VERSIONS.join(Shop, Shop.id == Order.shop_id)
+                       .where(Shop.name == bindparam("shop"), keys) for name, keys in _KEYS.items()}
+
+
 class StoredVersions:
     """What the connector asks, page by page in the fetch thread, to leave unchanged orders
     unmapped: one statement per page on a connection of its own, kept for the pull, outside any
@@ -429,9 +452,8 @@ class StoredVersions:
             with self.lock:
                 self.connections.append(connection)
         try:
-            rows = connection.execute(
-                select(Order.platform_order_id, Order.modified_at, Order.platform_status)
-                .where(Order.shop_id == self.shop_id, Order.platform_order_id.in_(list(keys))))
+            rows = connection.execute(_KNOWN_BY_SHOP_ID[connection.dialect.name],
+                                      {"shop": self.shop_id, "keys": list(keys)})
             return {key: (_instant(modified), status) for key, modified, status in rows}
         finally:
             self.idle.put(connection)
@@ -463,10 +485,8 @@ def _known_versions(session: Session, shop_name: str,
     """(modified time, platform status) of the orders we already have, in one query."""
     if not keys:
         return {}
-    rows = session.execute(
-        select(Order.platform_order_id, Order.modified_at, Order.platform_status)
-        .join(Shop, Shop.id == Order.shop_id)
-        .where(Shop.name == shop_name, Order.platform_order_id.in_(list(keys)))).all()
+    rows = session.execute(_KNOWN_BY_SHOP_NAME[session.get_bind().dialect.name],
+                           {"shop": shop_name, "keys": list(keys)}).all()
     return {r.platform_order_id: (_instant(r.modified_at), r.platform_status) for r in rows}
 
 

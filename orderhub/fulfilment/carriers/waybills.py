@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from orderhub.core.http import shared_client
+
 
 class CarrierError(Exception):
     retryable = False
@@ -68,7 +70,7 @@ class WaybillAdapter(ABC):
 
     def __init__(self, account: AccountInfo, *, client: httpx.Client | None = None) -> None:
         self.account = account
-        self.client = client or httpx.Client(timeout=self.timeout)
+        self.client = client or shared_client(self.timeout)
 
     @abstractmethod
     def get_waybill(self, request: WaybillRequest) -> IssuedWaybill:
