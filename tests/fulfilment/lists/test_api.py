@@ -15,23 +15,13 @@ from sqlalchemy import Engine
 from orderhub.api.app import create_app
 from orderhub.core.auth import create_api_key
 from orderhub.core.db import unit_of_work
-from orderhub.fulfilment.carriers import breaker
 from orderhub.orders import lifecycle as lc
 from tests.builders import TEST_ACTOR
-from tests.fulfilment.carriers.support import Sims
-from tests.fulfilment.lists.support import REMARK, Day, filled, status_of, warehouse_day
+from tests.fulfilment.lists.support import REMARK, Day, filled, status_of
 from tests.fulfilment.lists.test_lists import pdf_text
 from tests.web.conftest import csrf_from, log_in
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture
-def day(committed: Engine) -> Iterator[Day]:
-    breaker.reset_all()
-    with Sims() as sims:
-        yield warehouse_day(committed, sims)
-    breaker.reset_all()
 
 
 def keys() -> dict[str, str]:

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
-from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from orderhub.cli import app
-from orderhub.fulfilment.carriers import breaker
 from orderhub.orders import lifecycle as lc
-from tests.fulfilment.carriers.support import Sims
-from tests.fulfilment.lists.support import REMARK, Day, filled, status_of, warehouse_day
+from tests.fulfilment.lists.support import REMARK, Day, filled, status_of
 from tests.fulfilment.lists.test_lists import pdf_text
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def day(committed: Engine) -> Iterator[Day]:
-    breaker.reset_all()
-    with Sims() as sims:
-        yield warehouse_day(committed, sims)
-    breaker.reset_all()
 
 
 def test_lists_and_the_wms_round_trip_from_the_shell(day: Day, tmp_path: Path) -> None:

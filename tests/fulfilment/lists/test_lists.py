@@ -5,7 +5,6 @@ XLSX's sheets as a person would open them."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import pypdfium2 as pdfium
 import pytest
@@ -15,22 +14,12 @@ from sqlalchemy.orm import Session
 
 from orderhub.core.db import unit_of_work
 from orderhub.core.errors import InvalidInput
-from orderhub.fulfilment.carriers import breaker
 from orderhub.fulfilment.lists import render, service
 from orderhub.routing import config
 from orderhub.routing import service as routing
 from tests.builders import TEST_ACTOR
-from tests.fulfilment.carriers.support import Sims
-from tests.fulfilment.lists.support import MEMO, REMARK, Day, warehouse_day
+from tests.fulfilment.lists.support import MEMO, REMARK, Day
 from tests.routing.helpers import order, put_stock, seed
-
-
-@pytest.fixture
-def day(committed: Engine) -> Iterator[Day]:
-    breaker.reset_all()
-    with Sims() as sims:
-        yield warehouse_day(committed, sims)
-    breaker.reset_all()
 
 
 def pdf_text(data: bytes) -> list[str]:

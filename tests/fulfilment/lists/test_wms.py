@@ -5,7 +5,6 @@ number and reason while the good rows still ship; a file that is not the sheet i
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import pytest
 from openpyxl import Workbook
@@ -13,7 +12,6 @@ from sqlalchemy import Engine
 
 from orderhub.core.db import unit_of_work
 from orderhub.core.errors import InvalidInput
-from orderhub.fulfilment.carriers import breaker
 from orderhub.fulfilment.lists import wms
 from orderhub.fulfilment.lists.models import WmsImport
 from orderhub.orders import lifecycle as lc
@@ -21,7 +19,6 @@ from orderhub.orders.holds import add_hold
 from orderhub.orders.service import cancel_order, transition
 from orderhub.routing import service as routing
 from tests.builders import TEST_ACTOR
-from tests.fulfilment.carriers.support import Sims
 from tests.fulfilment.lists.support import (
     REMARK,
     Day,
@@ -30,17 +27,8 @@ from tests.fulfilment.lists.support import (
     sheet_rows,
     ship_confirms,
     status_of,
-    warehouse_day,
 )
 from tests.routing.helpers import order
-
-
-@pytest.fixture
-def day(committed: Engine) -> Iterator[Day]:
-    breaker.reset_all()
-    with Sims() as sims:
-        yield warehouse_day(committed, sims)
-    breaker.reset_all()
 
 
 def export(warehouse: str | None = None) -> bytes:
