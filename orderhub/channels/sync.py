@@ -215,7 +215,7 @@ def _pages(connector: Connector, start: datetime, end: datetime,
     def start_next() -> None:
         span = next(spans, None)
         if span is not None:
-            running.append((span[1], _Ahead(window(*span), depth=PREFETCH_ITEMS)))
+            running.append((span[1], _Ahead(window(*span), depth=PREFETCH_ITEMS, name="pull-window")))
     try:
         start_next()
         while running:
@@ -236,14 +236,15 @@ def _pages(connector: Connector, start: datetime, end: datetime,
 
 
 class _Ahead(Generic[T]):
-    """A generator run by a thread of its own from now on, up to `depth` items ahead; iterating
-    hands the items over in order, then raises what the generator raised, if anything."""
+    """A generator run by a thread of its own from now on, up to `depth` items ahead. Iterating
+    hands the items over one by one, `batches` in lists; either way the items come in order,
+    then what the generator raised, if anything. `stop` ends the thread (and closes the
+    generator, so a generator left early stops what it started)."""
 
-    def __init__(self, items: Iterator[T], *, depth: int) -> None:
+    def __init__(self, items: Iterator[T], *, depth: int, name: str) -> None:
         self.queue: Queue[tuple[str, Any]] = Queue(maxsize=depth)
         self.halt = threading.Event()
-        self.thread = threading.Thread(target=self._produce, args=(items,), daemon=True,
-                                       name="pull-window")
+        self.thread = threading.Thread(target=self._produce, args=(items,), daemon=True, name=name)
         self.thread.start()
 
     def _produce(self, items: Iterator[T]) -> None:
@@ -260,13 +261,29 @@ class _Ahead(Generic[T]):
                 close()
 
     def __iter__(self) -> Iterator[T]:
+        for batch in self.batches(lambda _: True):
+            yield from batch
+
+    def batches(self, full: Callable[[list[T]], bool]) -> Iterator[list[T]]:
+        """What has arrived by the time the consumer asks (waiting for at least one item), up
+        to the first prefix that is `full`."""
         while True:
+            batch: list[T] = []
             kind, value = self.queue.get()
+            while kind == "item":
+                batch.append(value)
+                if full(batch):
+                    break
+                try:
+                    kind, value = self.queue.get_nowait()
+                except Empty:
+                    break
+            if batch:
+                yield batch
             if kind == "done":
                 return
             if kind == "error":
                 raise value
-            yield value
 
     def stop(self) -> None:
         self.halt.set()
@@ -280,45 +297,11 @@ def prefetched(items: Iterator[T], *, depth: int,
     the first prefix that is `full`. The next page travels over the network while this batch is
     stored. An exception in the producer is raised here, in order, after the items before it;
     leaving early stops the producer."""
-    queue: Queue[tuple[str, Any]] = Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not _put(queue, ("item", item), stop):
-                    return
-            _put(queue, ("done", None), stop)
-        except BaseException as exc:  # noqa: BLE001 — handed to the consumer, which re-raises
-            _put(queue, ("error", exc), stop)
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()  # a generator left early stops what it started (window threads)
-
-    thread = threading.Thread(target=produce, name="pull-prefetch", daemon=True)
-    thread.start()
+    ahead = _Ahead(items, depth=depth, name="pull-prefetch")
     try:
-        while True:
-            batch: list[T] = []
-            kind, value = queue.get()
-            while kind == "item":
-                batch.append(value)
-                if full(batch):
-                    break
-                try:
-                    kind, value = queue.get_nowait()
-                except Empty:
-                    break
-            if batch:
-                yield batch
-            if kind == "done":
-                return
-            if kind == "error":
-                raise value
+        yield from ahead.batches(full)
     finally:
-        stop.set()
-        thread.join(timeout=30)
+        ahead.stop()
 
 
 def _put(queue: Queue[tuple[str, Any]], entry: tuple[str, Any], stop: threading.Event) -> bool:
