@@ -63,11 +63,15 @@ class Compiled:
         try:
             if self.fast is None:
                 return bool(self.rule.evaluate(ctx))
-            _CONTEXT._tls.reset()  # as Rule.evaluate does
             with localcontext(_DECIMALS):
-                return bool(self.fast(ctx, {} if memo is None else memo))
+                return self.fast_matches(ctx, {} if memo is None else memo)
         except (rule_engine.EngineError, ArithmeticError, RecursionError) as exc:
             raise self.failed(exc) from None
+
+    def fast_matches(self, ctx: RuleContext, memo: dict) -> bool:
+        """The closures' answer; the caller holds the decimal context (_DECIMALS)."""
+        _CONTEXT._tls.reset()  # as Rule.evaluate does
+        return bool(self.fast(ctx, memo))
 
     def failed(self, exc: BaseException) -> InvalidExpression:
         return InvalidExpression(f"the condition failed on this order: {_message(exc)}",
@@ -79,15 +83,13 @@ def match_all(conditions: Iterable[Compiled], ctx: RuleContext) -> list[bool | I
     InvalidExpression instead of raising — with one memo and one decimal context for all."""
     memo: dict = {}
     out: list[bool | InvalidExpression] = []
-    tls = _CONTEXT._tls  # this thread's
     with localcontext(_DECIMALS):
         for condition in conditions:
             try:
                 if condition.fast is None:
                     out.append(bool(condition.rule.evaluate(ctx)))
                     continue
-                tls.reset()  # as Rule.evaluate does
-                out.append(bool(condition.fast(ctx, memo)))
+                out.append(condition.fast_matches(ctx, memo))
             except (rule_engine.EngineError, ArithmeticError, RecursionError) as exc:
                 out.append(condition.failed(exc))
     return out
