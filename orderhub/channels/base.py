@@ -19,6 +19,7 @@ so callers decide on retrying from one vocabulary:
 from __future__ import annotations
 
 import json
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -243,6 +244,9 @@ class Connector(ABC):
         """Map each platform order; one that does not map is kept as a BadPayload with the
         reason, and the rest of the page carries on. With `version` (and `stored_versions` set),
         orders the database has in the same version are counted, not mapped."""
+        answered = getattr(_pull_thread, "answered", None)
+        if answered is not None:
+            answered()
         page = Page(orders=[])
         if version is not None and self.stored_versions is not None:
             raws, page.unchanged = _changed_only(raws, version, self.stored_versions)
@@ -257,6 +261,16 @@ class Connector(ABC):
                 page.bad.append(BadPayload(raw=raw, reason=f"{type(exc).__name__}: {exc}",
                                            platform_order_id=None if ident is None else str(ident)))
         return page
+
+
+_pull_thread = threading.local()
+
+
+def on_answer(callback: Callable[[], None] | None) -> None:
+    """Have `map_all` call `callback` in this thread whenever the platform has answered with a
+    page, before the page is mapped. A pull fetches each window in a thread of its own and uses
+    it to send the next window's request while this page is mapped and looked up."""
+    _pull_thread.answered = callback
 
 
 def _changed_only(raws: list[dict[str, Any]], version: VersionReader,

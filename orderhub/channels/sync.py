@@ -58,7 +58,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from orderhub import pipeline
-from orderhub.channels import overrides, service
+from orderhub.channels import base, overrides, service
 from orderhub.channels.base import (
     AuthFailed,
     ChannelError,
@@ -201,38 +201,86 @@ def _pages(connector: Connector, start: datetime, end: datetime,
            field_overrides: dict[str, str]) -> Iterator[tuple[datetime, Page | None]]:
     """(window end, page) for every page, then (window end, None) when a window is complete,
     in window order. Fetching, mapping and the shop's field overrides run in threads of their
-    own, WINDOWS_IN_FLIGHT windows at a time once the platform has answered: one window's
-    request travels while the other's page is mapped and looked up, which is most of a pull's
-    wall time on a busy machine. An error in a later window is raised after the earlier
-    windows' pages, as if they had been read one by one."""
-    def window(window_start: datetime, window_end: datetime) -> Iterator[Page]:
-        for page in connector.pull(window_start, window_end):
-            yield overrides.apply_page(page, connector, field_overrides)
-
-    spans = windows(start, end, connector.max_window)
-    running: deque[tuple[datetime, _Ahead[Page]]] = deque()
-
-    def start_next() -> None:
-        span = next(spans, None)
-        if span is not None:
-            running.append((span[1], _Ahead(window(*span), depth=PREFETCH_ITEMS, name="pull-window")))
+    own, WINDOWS_IN_FLIGHT windows at a time once the platform has answered: the next window's
+    request travels while this window's page is mapped, looked up and stored, which is most of
+    a pull's wall time. An error in a later window is raised after the earlier windows' pages,
+    as if they had been read one by one."""
+    flights = _Flights(connector, start, end, field_overrides)
     try:
-        start_next()
-        while running:
-            window_end, pages = running[0]
-            for page in pages:
-                # The next window starts once the platform has answered this one: a pull that
-                # is throttled (or refused) makes one call, as it would reading one by one.
-                if len(running) < WINDOWS_IN_FLIGHT:
-                    start_next()
-                yield window_end, page
-            running.popleft()
-            yield window_end, None
-            if not running:
-                start_next()
+        flights.start_next()
+        while (flight := flights.first()) is not None:
+            for page in flight.pages:
+                flights.answered(flight)  # a page is an answer, whether or not it was mapped
+                yield flight.window_end, page
+            flights.land(flight)
+            yield flight.window_end, None
     finally:
-        for _, pages in running:
-            pages.stop()
+        flights.close()
+
+
+@dataclass(eq=False)
+class _Flight:
+    window_end: datetime
+    pages: _Ahead[Page] | None = None
+    answered: bool = False
+
+
+class _Flights:
+    """The windows being fetched, oldest first. A window starts when the one started before it
+    has had an answer from the platform (its first page arrived, before it is mapped) and fewer
+    than WINDOWS_IN_FLIGHT are out: a pull that is throttled or refused makes one call, as
+    reading one by one would. The fetch threads report answers themselves (`base.on_answer`),
+    so the next request goes out while a page is still being mapped."""
+
+    def __init__(self, connector: Connector, start: datetime, end: datetime,
+                 field_overrides: dict[str, str]) -> None:
+        self.connector, self.field_overrides = connector, field_overrides
+        self.spans = windows(start, end, connector.max_window)
+        self.running: deque[_Flight] = deque()
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def first(self) -> _Flight | None:
+        with self.lock:
+            return self.running[0] if self.running else None
+
+    def start_next(self) -> None:
+        with self.lock:
+            if (self.closed or len(self.running) >= WINDOWS_IN_FLIGHT
+                    or (self.running and not self.running[-1].answered)):
+                return
+            span = next(self.spans, None)
+            if span is None:
+                return
+            flight = _Flight(window_end=span[1])
+            self.running.append(flight)
+            flight.pages = _Ahead(self._window(flight, *span), depth=PREFETCH_ITEMS,
+                                  name="pull-window")
+
+    def answered(self, flight: _Flight) -> None:
+        if not flight.answered:
+            flight.answered = True
+            self.start_next()
+
+    def land(self, flight: _Flight) -> None:
+        """The window's pages are all handed over."""
+        with self.lock:
+            self.running.popleft()
+        self.start_next()
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            running = list(self.running)
+        for flight in running:
+            if flight.pages is not None:
+                flight.pages.stop()
+
+    def _window(self, flight: _Flight, window_start: datetime,
+                window_end: datetime) -> Iterator[Page]:
+        base.on_answer(lambda: self.answered(flight))  # this thread is the window's own
+        for page in self.connector.pull(window_start, window_end):
+            yield overrides.apply_page(page, self.connector, self.field_overrides)
 
 
 class _Ahead(Generic[T]):
