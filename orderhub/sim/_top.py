@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from orderhub.core import clock
 from orderhub.sim.platform import PRODUCTS, UNKNOWN_PRODUCTS, parse_beijing
@@ -40,6 +41,7 @@ def skewed(timestamp: str, max_skew: timedelta) -> bool:
     return abs(clock.now() - sent) > max_skew
 
 
+@lru_cache(maxsize=1 << 14)  # pure, and asked again for every order on every page
 def mask_detail(detail: str) -> str:
     """`文新路123号5幢301` -> `文**路***号*幢***`: the first character and the address words stay."""
     return detail[:1] + "".join(c if c in STRUCTURE else "*" for c in detail[1:])
@@ -49,6 +51,7 @@ def mask_nick(nick: str) -> str:
     return nick[:1] + "**" + nick[-1:] if len(nick) > 1 else nick + "**"
 
 
+@lru_cache(maxsize=1 << 15)
 def digest(*parts: object, size: int = 24) -> str:
     return hashlib.sha1("|".join(map(str, parts)).encode("utf-8")).hexdigest()[:size]
 
