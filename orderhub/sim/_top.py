@@ -51,7 +51,8 @@ def mask_nick(nick: str) -> str:
     return nick[:1] + "**" + nick[-1:] if len(nick) > 1 else nick + "**"
 
 
-@lru_cache(maxsize=1 << 15)
+# typed: 1, 1.0 and True are equal keys to a plain cache but print differently.
+@lru_cache(maxsize=1 << 15, typed=True)
 def digest(*parts: object, size: int = 24) -> str:
     return hashlib.sha1("|".join(map(str, parts)).encode("utf-8")).hexdigest()[:size]
 
