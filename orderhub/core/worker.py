@@ -33,7 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from orderhub.core import clock, outbox, scheduler
-from orderhub.core.db import get_engine, is_postgres, unit_of_work
+from orderhub.core.db import get_engine, is_postgres, pinned_connection, unit_of_work
 from orderhub.core.models import HandledEvent, OutboxEvent
 from orderhub.core.scheduler import LeaseLost, one_line, short_traceback
 from orderhub.core.settings import get_settings
@@ -249,7 +249,7 @@ def run(*, burst: bool = False, stop: threading.Event | None = None, name: str |
     poll = get_settings().worker_poll_seconds
     done = 0
     log.info("worker %s started%s", worker_id, " (burst)" if burst else "")
-    with _stop_on_signals(stop):
+    with _stop_on_signals(stop), pinned_connection(engine):
         while not stop.is_set():
             try:
                 busy, delivered = _step(engine, worker_id, stop)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any
 
 from sqlalchemy import (
     String,
@@ -33,11 +33,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
 from orderhub.core import audit, clock, outbox
 from orderhub.core.actor import Actor
+from orderhub.core.db import raise_as_sqlalchemy, reused_cursor
 from orderhub.core.errors import InvalidInput
 from orderhub.inventory import catalog, ledger
 from orderhub.inventory.errors import NothingReserved, UnknownSku
@@ -217,14 +217,12 @@ def _reserve_one_line_pg(session: Session, order_id: int, warehouse_id: int, lin
     conn = session.connection()
     params = {"code": code, "q": quantity, "o": order_id, "w": warehouse_id, "exp": expires_at,
               "now": clock.now(), "ak": actor.kind, "an": actor.name[:200]}
-    cursor = conn.connection.cursor()
+    cursor = reused_cursor(conn)
     try:
         cursor.execute(_PG_ONE_LINE_SQL, params)
         rows, already, sku_id, on_hand, reserved, safety, q = cursor.fetchone()
     except conn.dialect.loaded_dbapi.Error as exc:
-        _reraise(conn, exc, _PG_ONE_LINE_SQL, params)
-    finally:
-        cursor.close()
+        raise_as_sqlalchemy(conn, exc, _PG_ONE_LINE_SQL, params)
     if rows != 1:
         return None
     if already:
@@ -256,7 +254,7 @@ def _reserve_pg(session: Session, conn: Any, order_id: int, warehouse_id: int, n
                 cursor.execute(_PG_TAKE_SQL, {**base, "s": s, "q": need[s]})
         rows = [cursor.fetchone() for cursor in cursors]
     except conn.dialect.loaded_dbapi.Error as exc:
-        _reraise(conn, exc, _PG_TAKE_SQL, base)
+        raise_as_sqlalchemy(conn, exc, _PG_TAKE_SQL, base)
     finally:
         for cursor in cursors:
             cursor.close()
@@ -274,16 +272,6 @@ def _reserve_pg(session: Session, conn: Any, order_id: int, warehouse_id: int, n
     if lows:
         emit_low(session, lows, actor)
     return True
-
-
-def _reraise(conn: Any, exc: Exception, sql: str, params: dict[str, Any]) -> NoReturn:
-    """A DB-API error of a statement sent on the raw cursor, raised as SQLAlchemy would (callers
-    retry deadlocks on DBAPIError; a lost connection is invalidated so the pool drops it)."""
-    invalidated = conn.dialect.is_disconnect(exc, conn.connection, None)
-    if invalidated:
-        conn.invalidate(exc)
-    raise DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error,
-                              connection_invalidated=invalidated) from exc
 
 
 def _resolve(session: Session, order_id: int, warehouse_id: int,

@@ -20,11 +20,10 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from orderhub.core import clock
-from orderhub.core.db import is_postgres
+from orderhub.core.db import is_postgres, raise_as_sqlalchemy
 from orderhub.core.models import Setting
 from orderhub.core.settings import get_settings
 from orderhub.inventory import catalog
@@ -227,13 +226,7 @@ def _read_pipelined(session: Session, order: Order) -> tuple[Any, Any, Any]:
                 cursor.execute(sql, params)
         rows = [cursor.fetchall() for cursor in cursors]
     except conn.dialect.loaded_dbapi.Error as exc:
-        # Raised as SQLAlchemy would (callers retry deadlocks on DBAPIError; a lost connection
-        # is invalidated so the pool drops it).
-        invalidated = conn.dialect.is_disconnect(exc, conn.connection, None)
-        if invalidated:
-            conn.invalidate(exc)
-        raise DBAPIError.instance(reads[0][0], reads[0][1], exc, conn.dialect.loaded_dbapi.Error,
-                                  connection_invalidated=invalidated) from exc
+        raise_as_sqlalchemy(conn, exc, *reads[0])
     finally:
         for cursor in cursors:
             cursor.close()
