@@ -5,6 +5,10 @@ of this database on this machine), for one hot SKU and for 10,000 SKUs, at 1 and
 clients (separate processes, each with its own connection). Ends with an oversell check: 16
 clients race for a SKU with 500 units.
 
+"full" runs the use case the way the worker does, on the connection its thread keeps
+(orderhub.core.db.pinned_connection); "pooled" runs the same with a connection taken from the
+pool and a new Session per transaction, the way a web request does.
+
     python bench/inventory_bench.py                         # SQLite in a temporary directory
     python bench/inventory_bench.py --db postgresql://postgres@127.0.0.1:5432/oh_inv_bench --reset
     python bench/inventory_bench.py --db postgresql://… --reset --cpu   # client CPU per reservation
@@ -42,6 +46,10 @@ from sqlalchemy import inspect, text
 SPREAD_SKUS = 10_000
 ROUNDS = 2
 HOT, SCARCE, SCARCE_UNITS = "BENCH-HOT", "BENCH-SCARCE", 500
+# raw: the UPDATE loop. full: unit_of_work + reserve as the worker runs them, on the connection
+# its thread keeps (pinned_connection). pooled: the same, taking a pooled connection and a new
+# Session per transaction, as a web request does.
+PATHS = ("raw", "full", "pooled")
 RAW_SQL = {
     "postgresql": "UPDATE stock_levels SET reserved = reserved + %s WHERE sku_id = %s "
                   "AND warehouse_id = %s AND on_hand - reserved >= %s",
@@ -78,7 +86,7 @@ def main() -> int:
                     conn.execute(text(f'DROP TABLE IF EXISTS "{table}"'))
     migrate(url)
     wh, hot_id, spread, scarce_id = _seed(engine)
-    console = Console(width=120)
+    console = Console(width=150)
     if args.cpu:
         return _cpu_by_layer(console, url, wh, spread)
     console.print(f"[bold]inventory bench[/] on {engine.dialect.name} "
@@ -91,16 +99,16 @@ def main() -> int:
         p.start()
     for _ in procs:
         results.get()  # ready
-    rows, counted = [], {"raw": 0, "full": 0}
+    rows, counted = [], dict.fromkeys(PATHS, 0)
     server = _ServerCpu(url)
     try:
         for workload, targets in (("1 hot SKU", [(HOT, hot_id)]), (f"{SPREAD_SKUS:,} SKUs", spread)):
             for clients in (1, args.clients):
-                per = {"raw": 0, "full": 0}
-                cpu = {"raw": [0.0, 0.0], "full": [0.0, 0.0]}  # client, server seconds
+                per = dict.fromkeys(PATHS, 0)
+                cpu = {path: [0.0, 0.0] for path in PATHS}  # client, server seconds
                 # Alternating blocks, so drift (table growth, other load) hits both paths alike.
                 for _ in range(ROUNDS):
-                    for path in ("raw", "full"):
+                    for path in PATHS:
                         before = server.seconds()
                         n, fails, client_cpu = _phase(commands[:clients], results, path, wh, targets,
                                                       args.seconds / ROUNDS)
@@ -109,8 +117,8 @@ def main() -> int:
                         assert fails == 0, f"{fails} reservations refused with stock left"
                         counted[path] += n
                         per[path] += n
-                rows.append((workload, clients, per["raw"] / args.seconds, per["full"] / args.seconds,
-                             *(1000 * x / max(per[p], 1) for p in ("raw", "full") for x in cpu[p])))
+                rows.append((workload, clients, *(per[p] / args.seconds for p in PATHS),
+                             *(1000 * x / max(per[p], 1) for p in PATHS for x in cpu[p])))
         # Until refused: every client keeps reserving until the stock says no.
         scarce_ok, _, _ = _phase(commands, results, "until-refused", wh, [(SCARCE, scarce_id)], 60.0)
     finally:
@@ -121,18 +129,21 @@ def main() -> int:
     oversold = _check(engine, wh, hot_id, spread, scarce_id, counted, scarce_ok)
     table = Table(title="reservations per second (one order of 1 unit per transaction)")
     for col in ("workload", "clients", "raw SQL UPDATE/s", "full reserve/s", "full / raw",
-                "raw CPU ms/op (client+server)", "full CPU ms/op (client+server)", "CPU raw / full"):
+                "pooled/s", "pooled / raw", "raw CPU ms/op (client+server)",
+                "full CPU ms/op (client+server)", "CPU raw / full", "pooled CPU ms/op"):
         table.add_column(col, justify="right")
-    for workload, clients, raw, full, rc, rs, fc, fs in rows:
-        cpu_cells = (f"{rc:.2f}+{rs:.2f}", f"{fc:.2f}+{fs:.2f}", f"{(rc + rs) / (fc + fs):.2f}")
+    for workload, clients, raw, full, pooled, rc, rs, fc, fs, pc, ps in rows:
+        cpu_cells = (f"{rc:.2f}+{rs:.2f}", f"{fc:.2f}+{fs:.2f}", f"{(rc + rs) / (fc + fs):.2f}",
+                     f"{pc:.2f}+{ps:.2f}")
         table.add_row(workload, str(clients), f"{raw:,.0f}", f"{full:,.0f}", f"{full / raw:.2f}",
-                      *(cpu_cells if server.available else ("–", "–", "–")))
+                      f"{pooled:,.0f}", f"{pooled / raw:.2f}",
+                      *(cpu_cells if server.available else ("–",) * 4))
     console.print(table)
     console.print(f"load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())}; CPU per "
                   "reservation: the clients' process time and the database backends' (/proc), the "
                   "ratio a CPU-bound run tends to, steadier than the rates on a shared machine")
     console.print(f"oversell check: {args.clients} clients raced for {SCARCE_UNITS} units of "
-                  f"{SCARCE}: {scarce_ok} reserved; every level reserved == raw + full "
+                  f"{SCARCE}: {scarce_ok} reserved; every level reserved == raw + full + pooled "
                   f"reservations made, reserved <= on hand: oversold units = {oversold}")
     engine.dispose()
     return 0 if oversold == 0 and scarce_ok == SCARCE_UNITS else 1
@@ -173,9 +184,11 @@ def _phase(commands, results, path, wh, targets, seconds):
 
 def _client(index: int, url: str, commands, results) -> None:
     os.environ["ORDERHUB_DATABASE_URL"] = url
-    os.environ["ORDERHUB_DB_POOL_SIZE"] = "2"  # one for the raw loop, one for unit_of_work
+    os.environ["ORDERHUB_DB_POOL_SIZE"] = "3"  # the raw loop's, the pinned one, a pooled one
+    from contextlib import nullcontext
+
     from orderhub.core.actor import Actor
-    from orderhub.core.db import get_engine, unit_of_work
+    from orderhub.core.db import get_engine, pinned_connection, unit_of_work
     from orderhub.inventory.service import reserve
 
     actor = Actor.system("bench")
@@ -194,22 +207,24 @@ def _client(index: int, url: str, commands, results) -> None:
         stop, n, fails = start_at + seconds, 0, 0
         cpu_start = time.process_time()
         cur = raw.cursor()
-        while time.time() < stop:
-            code, sku_id = targets[rng.randrange(len(targets))]
-            if path == "raw":
-                if sqlite:
-                    cur.execute("BEGIN IMMEDIATE")
-                cur.execute(sql, (1, sku_id, wh, 1))
-                ok = cur.rowcount == 1
-                raw.commit() if not sqlite else cur.execute("COMMIT")
-            else:
-                order_id += 1
-                with unit_of_work(engine) as session:
-                    ok = reserve(session, order_id=order_id, warehouse_id=wh, lines=[(code, 1)],
-                                 actor=actor)
-            n, fails = (n + 1, fails) if ok else (n, fails + 1)
-            if path == "until-refused" and not ok:
-                break
+        # Pinned once per phase, inside the CPU count, like a worker that starts once and runs.
+        with nullcontext() if path in ("raw", "pooled") else pinned_connection(engine):
+            while time.time() < stop:
+                code, sku_id = targets[rng.randrange(len(targets))]
+                if path == "raw":
+                    if sqlite:
+                        cur.execute("BEGIN IMMEDIATE")
+                    cur.execute(sql, (1, sku_id, wh, 1))
+                    ok = cur.rowcount == 1
+                    raw.commit() if not sqlite else cur.execute("COMMIT")
+                else:
+                    order_id += 1
+                    with unit_of_work(engine) as session:
+                        ok = reserve(session, order_id=order_id, warehouse_id=wh, lines=[(code, 1)],
+                                     actor=actor)
+                n, fails = (n + 1, fails) if ok else (n, fails + 1)
+                if path == "until-refused" and not ok:
+                    break
         cur.close()
         results.put((n, fails, time.process_time() - cpu_start))
     raw.close()
@@ -217,10 +232,11 @@ def _client(index: int, url: str, commands, results) -> None:
 
 def _cpu_by_layer(console, url: str, wh: int, spread, blocks: int = 4, per_block: int = 1000) -> int:
     import statistics
+    from contextlib import nullcontext
 
     from orderhub.core import clock
     from orderhub.core.actor import Actor
-    from orderhub.core.db import get_engine, unit_of_work
+    from orderhub.core.db import get_engine, pinned_connection, unit_of_work
     from orderhub.inventory import reservations
     from orderhub.inventory.service import reserve
 
@@ -245,6 +261,11 @@ def _cpu_by_layer(console, url: str, wh: int, spread, blocks: int = 4, per_block
             assert reserve(session, order_id=order_id[0], warehouse_id=wh, lines=[(code, 1)], actor=actor)
             inside[0] += time.process_time() - start
 
+    def pooled(code: str, _sku_id: int) -> None:  # run outside the pin: a pooled connection each
+        order_id[0] += 1
+        with unit_of_work(engine) as session:
+            assert reserve(session, order_id=order_id[0], warehouse_id=wh, lines=[(code, 1)], actor=actor)
+
     def core(code: str, _sku_id: int) -> None:
         with engine.begin() as conn:
             cursor = conn.connection.cursor()
@@ -266,21 +287,28 @@ def _cpu_by_layer(console, url: str, wh: int, spread, blocks: int = 4, per_block
     def fn_is_full(name: str) -> bool:
         return layers[name] is full
 
-    layers = {"unit_of_work + reserve (full path)": full,
+    layers = {"unit_of_work + reserve, pinned (full path)": full,
+              "unit_of_work + reserve, pooled": pooled,
               "engine.begin + the same statement": core,
               "DB-API + the same statement": dbapi, "raw UPDATE loop": raw_update}
     cpu: dict[str, list[float]] = {name: [] for name in layers}
     server = _ServerCpu(url)
     server_cpu: dict[str, list[float]] = {name: [] for name in layers}
     in_tx: list[float] = []
+
+    def pin(fn: object) -> object:  # the full path runs as the worker does, pinned
+        return pinned_connection(engine) if fn is full else nullcontext()
+
     for name, fn in layers.items():  # warm up: prepared statements, pools
-        for _ in range(100):
-            fn(*spread[rng.randrange(len(spread))])
+        with pin(fn):
+            for _ in range(100):
+                fn(*spread[rng.randrange(len(spread))])
     for _ in range(blocks):
         for name, fn in layers.items():
             start, server_start, inside[0] = time.process_time(), server.seconds(), 0.0
-            for _ in range(per_block):
-                fn(*spread[rng.randrange(len(spread))])
+            with pin(fn):
+                for _ in range(per_block):
+                    fn(*spread[rng.randrange(len(spread))])
             cpu[name].append((time.process_time() - start) * 1000 / per_block)
             server_cpu[name].append((server.seconds() - server_start) * 1000 / per_block)
             if fn is full:
@@ -338,8 +366,8 @@ def _check(engine, wh, hot_id, spread, scarce_id, counted, scarce_ok) -> int:
             "THEN reserved - on_hand ELSE 0 END), 0) FROM stock_levels")).one()
         active = conn.execute(text("SELECT coalesce(sum(quantity), 0) FROM reservations "
                                    "WHERE status = 'active'")).scalar()
-    expected = counted["raw"] + counted["full"] + scarce_ok
-    assert active == counted["full"] + scarce_ok, (active, counted)
+    expected = sum(counted.values()) + scarce_ok
+    assert active == counted["full"] + counted["pooled"] + scarce_ok, (active, counted)
     assert total == expected, f"reserved {total} != {expected} reservations made: lost updates"
     return int(over)
 
