@@ -7,7 +7,6 @@ import secrets
 import sys
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from orderhub.alerts import tasks as alerts_tasks
@@ -22,7 +21,6 @@ from orderhub.core.errors import DomainError, UnknownShop
 from orderhub.core.heap import freeze_startup_objects
 from orderhub.core.ids import order_numbers
 from orderhub.core.settings import get_settings
-from orderhub.demo import run_demo
 from orderhub.fulfilment.labels import cli as labels_cli
 from orderhub.fulfilment.lists import cli as lists_cli
 from orderhub.fulfilment.outbound import cli as outbound_cli
@@ -118,6 +116,8 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
           workers: int = typer.Option(1, help="HTTP worker processes."),
           proxy_headers: bool = typer.Option(True, help="Trust X-Forwarded-* from the reverse proxy.")) -> None:
     """Serve the REST API and the web console (no background work: run `orderhub worker` too)."""
+    import uvicorn  # here, not at the top: a worker starting up should not pay for the web stack
+
     uvicorn.run("orderhub.api.app:serve_app", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=proxy_headers, log_level="info")
 
@@ -141,6 +141,8 @@ def demo(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
          duration: float = typer.Option(None, help="Stop after this many seconds (default: run until Ctrl-C)."),
          seed: int = typer.Option(None, help="Make the simulated store's orders reproducible.")) -> None:
     """Everything in one process on the embedded default, with simulated orders flowing in."""
+    from orderhub.demo import run_demo  # the web app and the simulators: only the demo needs them
+
     prepare_database()
     ensure_defaults()
     run_demo(host=host, port=port, every=every or get_settings().demo_order_interval_seconds,
