@@ -11,9 +11,9 @@ from orderhub.sim.platform import SimResponse, encode_json
 from orderhub.sim.taobao import TaobaoSim
 
 
-def _sim(count: int = 50) -> tuple[TaobaoSim, datetime]:
+def _sim(count: int = 50, now: datetime = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+         ) -> tuple[TaobaoSim, datetime]:
     sim = TaobaoSim(seed=3)
-    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
     sim.generate(count, start=now - timedelta(hours=10), end=now)
     return sim, now
 
@@ -36,7 +36,9 @@ def test_windows_are_what_a_scan_of_every_order_finds() -> None:
 
 
 def test_windows_see_modifications_shipments_and_new_orders() -> None:
-    sim, now = _sim()
+    # A shipment is stamped with the wall clock, so this book's "now" is the wall clock's too
+    # (a fixed date made the test fail once the clock passed it).
+    sim, now = _sim(now=datetime.now(UTC))
     start, end = now - timedelta(hours=11), now + timedelta(hours=1)
     sim.book.modified_between(start, end)  # the index is built
     later = now + timedelta(minutes=30)
