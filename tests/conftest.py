@@ -9,6 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No per-example time limit anywhere: on a slow or loaded machine a 200 ms deadline fails
+# examples that are merely slow, which says nothing about the code.
+settings.register_profile("orderhub", deadline=None)
+settings.load_profile("orderhub")
 
 _TMP = Path(tempfile.mkdtemp(prefix="orderhub-test-"))
 TEST_DB_URL = os.environ.get("ORDERHUB_TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
@@ -30,6 +36,21 @@ pytest_plugins = ["tests.support.fixtures"]
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"orderhub test database: {TEST_DB_URL}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL only the tests that use the database run (every one that does takes the
+    `engine` fixture, directly or through `session`, `committed`, the API client…): the rest
+    (parsing, signing, scoring, wire formats, rendering) ran on SQLite and would repeat the
+    same work. A SQLite run that recorded every statement saw none from those tests."""
+    if not IS_POSTGRES:
+        return
+    uses_db, pure = [], []
+    for item in items:
+        (uses_db if "engine" in getattr(item, "fixturenames", ()) else pure).append(item)
+    if pure:
+        config.hook.pytest_deselected(items=pure)
+        items[:] = uses_db
 
 
 @pytest.fixture(scope="session")

@@ -49,6 +49,6 @@ def test_apikeys_create_prints_the_key_last(committed):
 def test_worker_burst_runs_as_a_real_command(committed):
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     done = subprocess.run([sys.executable, "-m", "orderhub.cli", "worker", "--burst"], env=env,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "processed" in done.stdout

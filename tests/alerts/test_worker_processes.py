@@ -45,7 +45,7 @@ def test_two_workers_and_a_restart_send_every_step_exactly_once(postgres_only, c
                        timedelta(minutes=10, seconds=15)):
             set_time(T0 + moment)
             for proc in workers(clock_file, count=2, name=f"pair{moment.seconds}"):
-                finish(proc, timeout=120)
+                finish(proc, timeout=300)
         assert [(step, ch) for step, ch, _ in sent(alert_id)] == [(0, "inapp"), (1, "wecom"),
                                                                  (2, "sms")]
         assert len(sims.wecom.received) == 1 and len(sims.sms.received) == 1
@@ -61,7 +61,7 @@ def test_two_workers_and_a_restart_send_every_step_exactly_once(postgres_only, c
         # Nobody runs while step 4 (manager) comes due; two new workers catch up, once.
         set_time(T0 + timedelta(minutes=31))
         for proc in workers(clock_file, count=2, name="after"):
-            finish(proc, timeout=120)
+            finish(proc, timeout=300)
 
     steps = [(step, ch, who) for step, ch, who in sent(alert_id)]
     assert Counter(steps).most_common(1)[0][1] == 1  # no message twice
@@ -75,7 +75,7 @@ def test_two_workers_and_a_restart_send_every_step_exactly_once(postgres_only, c
     assert escalated == [1, 2, 3, 4]
 
 
-def _wait_for(condition, proc, timeout: float = 60) -> None:
+def _wait_for(condition, proc, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if proc.poll() is not None:

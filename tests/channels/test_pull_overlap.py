@@ -35,7 +35,7 @@ def test_the_next_window_is_asked_for_while_this_page_is_mapped(make_sim, add_sh
     def slow_to_order(raw):
         if not first.is_set():  # the first order mapped: hold it until the sim hears more
             first.set()
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + 30
             while sim.calls[LIST] < 2 and time.monotonic() < deadline:
                 time.sleep(0.01)
             seen_while_mapping.append(sim.calls[LIST])

@@ -119,7 +119,7 @@ def test_concurrent_processes_create_unique_numbers(postgres_only, committed):
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     running = [subprocess.Popen([sys.executable, "-c", WORKER, str(n), str(per)], env=env)
                for n in range(procs)]
-    assert [p.wait(timeout=300) for p in running] == [0] * procs
+    assert [p.wait(timeout=600) for p in running] == [0] * procs
     with unit_of_work() as s:
         numbers = list(s.scalars(select(Order.order_no)))
         assert s.scalar(select(func.count(func.distinct(Order.order_no)))) == procs * per

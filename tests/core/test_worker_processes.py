@@ -71,7 +71,7 @@ def test_sigterm_lets_the_current_event_finish(side_effect_table, tmp_path):
                         ORDERHUB_TEST_HANDLER_SLEEP="1", ORDERHUB_OUTBOX_BATCH_SIZE="10")
     wait_for_file(started, proc)
     proc.send_signal(signal.SIGTERM)
-    out = finish(proc, timeout=30)
+    out = finish(proc, timeout=180)
 
     assert "processed 1" in out
     assert statuses(engine) == {"done": 1, "pending": 2}  # the other two handed back, untried
@@ -84,7 +84,7 @@ def test_two_workers_drain_5000_events_exactly_once(postgres_only, side_effect_t
 
     started = time.monotonic()
     procs = [start_worker(name=f"drain-{n}") for n in (1, 2)]
-    outputs = [finish(p, timeout=180) for p in procs]
+    outputs = [finish(p, timeout=300) for p in procs]
     elapsed = time.monotonic() - started
 
     assert count_side_effects(engine) == (5000, 5000)

@@ -77,7 +77,7 @@ def _run(engine: Engine, tmp_path: Path, orders: list[dict]) -> tuple[dict[int, 
     retries = 0
     try:
         for proc in procs:
-            out, err = proc.communicate(timeout=240)
+            out, err = proc.communicate(timeout=600)
             assert proc.returncode == 0, err
             for line in out.splitlines():
                 order_id, ok, n = json.loads(line)

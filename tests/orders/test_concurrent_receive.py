@@ -40,7 +40,7 @@ def test_racing_copies_of_the_same_orders_create_each_once(postgres_only, commit
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     running = [subprocess.Popen([sys.executable, "-c", SENDER, str(orders)], env=env,
                                 stderr=subprocess.PIPE, text=True) for _ in range(procs)]
-    results = [(p.wait(timeout=300), p.stderr.read()) for p in running]
+    results = [(p.wait(timeout=600), p.stderr.read()) for p in running]
     assert [code for code, _ in results] == [0] * procs, [err[-2000:] for _, err in results]
     with unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(Order)) == orders

@@ -86,7 +86,7 @@ def live_api(committed: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
                                            log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while not server.started:
         assert time.monotonic() < deadline, "API server did not start"
         time.sleep(0.02)

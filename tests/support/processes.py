@@ -23,14 +23,14 @@ def start_worker(*, burst: bool = True, name: str = "test-worker",
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
-def finish(proc: subprocess.Popen[str], timeout: float = 60) -> str:
+def finish(proc: subprocess.Popen[str], timeout: float = 240) -> str:
     """Wait for the worker; its output, and fail loudly with it if the exit was not clean."""
     out, _ = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, f"worker exited {proc.returncode}:\n{out}"
     return out
 
 
-def wait_for_file(path: Path, proc: subprocess.Popen[str], timeout: float = 30) -> None:
+def wait_for_file(path: Path, proc: subprocess.Popen[str], timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while not path.exists():
         if proc.poll() is not None:

@@ -40,7 +40,7 @@ def _free_port() -> int:
 
 def _wait_until_up(base: str, proc: subprocess.Popen, log: Path) -> None:
     """/health when the API has it, else the login page: either means the app is serving."""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"the server exited with {proc.returncode}:\n{log.read_text()}")
@@ -51,7 +51,7 @@ def _wait_until_up(base: str, proc: subprocess.Popen, log: Path) -> None:
             except httpx.TransportError:
                 break  # not listening yet
         time.sleep(0.2)
-    pytest.fail(f"the server did not answer within 30 s:\n{log.read_text()}")
+    pytest.fail(f"the server did not answer within 120 s:\n{log.read_text()}")
 
 
 @pytest.fixture

@@ -55,7 +55,7 @@ def test_a_held_row_lock_makes_the_second_scan_see_the_first(postgres_only: Engi
         doors = [threading.Thread(target=door, args=(f"door-{i}",)) for i in (1, 2)]
         for thread in doors:
             thread.start()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while _waiting_on_locks(committed) < 2:
             assert time.monotonic() < deadline, "the doors never queued on the order row"
             time.sleep(0.05)
@@ -79,7 +79,7 @@ def test_two_processes_race_over_a_dozen_parcels(postgres_only: Engine, committe
              for station in ("door-1", "door-2")]
     outcomes: dict[str, list[str]] = {code: [] for code in codes}
     for proc in procs:
-        out, err = proc.communicate(timeout=120)
+        out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
         for code, kind in json.loads(out.strip().splitlines()[-1]):
             outcomes[code].append(kind)
