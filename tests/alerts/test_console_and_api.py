@@ -13,17 +13,17 @@ from fastapi.testclient import TestClient
 
 from orderhub.alerts import escalation, service
 from orderhub.alerts.delivery import ack_url
-from orderhub.api.app import create_app
 from orderhub.core.actor import Actor
 from orderhub.core.db import unit_of_work
 from tests.alerts.helpers import Crew, alerts, declare_jobs, drain, make_crew
 from tests.api.helpers import make_api
+from tests.support.app import shared_app
 from tests.web.conftest import csrf_from, log_in
 
 
 @pytest.fixture
 def client(committed, fake_clock):
-    with TestClient(create_app()) as test_client:
+    with TestClient(shared_app()) as test_client:
         yield test_client
 
 

@@ -6,9 +6,9 @@ import httpx
 from fastapi.testclient import TestClient
 
 from orderhub.alerts.demo import RUNNING
-from orderhub.api.app import create_app
 from orderhub.channels.registry import simulator_class
 from orderhub.sim.wecom import WeComSim
+from tests.support.app import shared_app
 from tests.web.conftest import log_in
 
 
@@ -20,7 +20,7 @@ def test_the_page_shows_what_each_simulator_received(committed) -> None:
         sent = httpx.post(f"{sim.url}/cgi-bin/webhook/send?key={sim.key}",
                           json={"msgtype": "text", "text": {"content": "订单 2611240KA64500010000 超时"}})
         assert sent.json()["errcode"] == 0
-        with TestClient(create_app()) as client:
+        with TestClient(shared_app()) as client:
             log_in(client, "ops-lead", "ops")
             page = client.get("/simulators")
         assert page.status_code == 200
@@ -31,7 +31,7 @@ def test_the_page_shows_what_each_simulator_received(committed) -> None:
 
 
 def test_without_simulators_the_page_says_so(committed) -> None:
-    with TestClient(create_app()) as client:
+    with TestClient(shared_app()) as client:
         log_in(client, "viewer-1", "viewer")
         page = client.get("/simulators")
     assert page.status_code == 200 and "orderhub demo" in page.text
@@ -43,7 +43,7 @@ def test_a_platform_simulator_shows_the_tracking_numbers_written_back(committed)
     sim.book.ship(made.order_id, carrier="2087", tracking_no="JDX000123456789")
     RUNNING["jd"] = sim
     try:
-        with TestClient(create_app()) as client:
+        with TestClient(shared_app()) as client:
             log_in(client, "ops-lead", "ops")
             page = client.get("/simulators")
         assert 'data-simulator="jd"' in page.text and "JDX000123456789" in page.text

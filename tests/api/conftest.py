@@ -9,13 +9,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from orderhub.api.app import create_app
 from tests.api.helpers import Api, make_api
+from tests.support.app import shared_app
 
 
 @pytest.fixture
 def app(committed: Engine) -> FastAPI:
-    return create_app()
+    return shared_app()
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from orderhub.api.app import create_app
 from orderhub.channels import sync
 from orderhub.core.db import unit_of_work
 from orderhub.core.models import QuarantinedInput
 from tests.api.helpers import make_api
 from tests.channels.conftest import ALL_PLATFORMS, stored_orders
+from tests.support.app import shared_app
 
 # Where each platform puts a line's quantity in its payload.
 QUANTITY = {"taobao": "num", "jd": "itemTotal", "douyin": "item_num", "pdd": "goods_count",
@@ -54,7 +54,7 @@ def test_a_fixed_payload_is_processed_again(channel, make_sim, add_shop, committ
             QuarantinedInput.reason_code == "unmappable_order"))
         row_id, raw = row.id, json.loads(row.raw)
         assert order.order_id in row.source
-    with TestClient(create_app()) as client:
+    with TestClient(shared_app()) as client:
         api = make_api(client)
         still_bad = api.post(f"/api/v1/quarantine/{row_id}/reprocess", {})
         assert still_bad.status_code == 422, still_bad.text
@@ -82,6 +82,6 @@ def test_a_push_refused_for_its_signature_is_not_reprocessed(live_api, committed
                       headers={"X-OrderHub-Signature": "sha256=00"}).status_code == 401
     with unit_of_work(committed) as session:
         row_id = session.scalar(select(QuarantinedInput.id))
-    with TestClient(create_app()) as client:
+    with TestClient(shared_app()) as client:
         refused = make_api(client).post(f"/api/v1/quarantine/{row_id}/reprocess", {})
     assert refused.status_code == 409 and "signature" in refused.text

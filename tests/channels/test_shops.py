@@ -11,13 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
-from orderhub.api.app import create_app
 from orderhub.channels.models import ChannelAccount
 from orderhub.cli import app as cli_app
 from orderhub.core.db import unit_of_work
 from orderhub.orders.models import Shop
 from tests.api.helpers import make_api
 from tests.channels.conftest import available
+from tests.support.app import shared_app
 from tests.web.conftest import csrf_from, log_in
 
 pytestmark = pytest.mark.skipif(not available("taobao"), reason="taobao simulator not built")
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(not available("taobao"), reason="taobao simulato
 
 @pytest.fixture
 def api(committed):
-    with TestClient(create_app()) as client:
+    with TestClient(shared_app()) as client:
         yield make_api(client)
 
 
@@ -99,7 +99,7 @@ def test_the_console_lists_shops_adds_one_and_pulls_now(make_sim, committed) -> 
     sim = make_sim("taobao")
     now = datetime.now(UTC)
     sim.generate(4, start=now - timedelta(hours=1), end=now - timedelta(seconds=5))
-    with TestClient(create_app()) as client:
+    with TestClient(shared_app()) as client:
         log_in(client, "ops-lead", "ops")
         csrf = csrf_from(client, "/channels")
         added = client.post("/channels/add", data={

@@ -8,13 +8,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from orderhub.api.app import create_app
 from tests.api.helpers import Api, make_api
+from tests.support.app import shared_app
 
 
 @pytest.fixture
 def client(committed: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
+    with TestClient(shared_app()) as test_client:
         yield test_client
 
 

@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from orderhub.api.app import create_app
 from orderhub.core.db import unit_of_work
 from orderhub.orders.service import get_order
 from orderhub.rules import editing
@@ -17,6 +16,7 @@ from orderhub.rules.pack import install_default_pack
 from orderhub.rules.service import evaluate
 from orderhub.web.i18n import LANG_COOKIE
 from tests.builders import TEST_ACTOR
+from tests.support.app import shared_app
 from tests.web.conftest import add_order, csrf_from, log_in
 
 RULE_FORM = {"name": "big", "key": "big", "triggers": ["order.created"],
@@ -27,7 +27,7 @@ RULE_FORM = {"name": "big", "key": "big", "triggers": ["order.created"],
 
 @pytest.fixture
 def console(committed: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
+    with TestClient(shared_app()) as test_client:
         yield test_client
 
 

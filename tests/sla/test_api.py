@@ -8,14 +8,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 import orderhub.sla.tasks  # noqa: F401
-from orderhub.api.app import create_app
 from tests.api.helpers import Api, error_of, make_api
 from tests.sla.helpers import drain, install_defaults
+from tests.support.app import shared_app
 
 
 @pytest.fixture
 def api(committed, fake_clock) -> Iterator[Api]:
-    with TestClient(create_app()) as client:
+    with TestClient(shared_app()) as client:
         yield make_api(client)
 
 

@@ -13,10 +13,10 @@ import pytest
 import uvicorn
 from sqlalchemy import Engine
 
-from orderhub.api.app import create_app
 from orderhub.core import clock, outbox
 from orderhub.core.settings import get_settings
 from orderhub.plugins import load_plugins
+from tests.support.app import shared_app
 from tests.support.tables import metadata as side_effect_metadata
 
 START = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -82,7 +82,7 @@ def live_api(committed: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(shared_app(), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from orderhub.api.app import create_app
 from orderhub.core import auth
 from orderhub.core.db import unit_of_work
 from tests.builders import TEST_ACTOR, make_order
+from tests.support.app import shared_app
 
 PASSWORD = "s3cret-passw0rd"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -20,7 +20,7 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture
 def client(committed: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
+    with TestClient(shared_app()) as test_client:
         yield test_client
 
 

@@ -11,13 +11,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from orderhub.alerts.notifiers import Message, Notifier, notifier_for, settings
-from orderhub.api.app import create_app
 from orderhub.sim.aliyun_sms import AliyunSmsSim
 from orderhub.sim.dingtalk import DingTalkSim
 from orderhub.sim.smtp import SmtpSim
 from orderhub.sim.wecom import WeComSim
 from tests.api.helpers import Api, make_api
 from tests.builders import TEST_ACTOR
+from tests.support.app import shared_app
 
 MESSAGE = Message(
     alert_id=42, severity="critical", title="订单 2611230001 接单超时",
@@ -68,7 +68,7 @@ def configured(session: Session, channel: str, *, config: dict[str, object] | No
 @pytest.fixture
 def client(committed: Engine) -> Iterator[TestClient]:
     """The whole app (API and console) against the test database, with real commits."""
-    with TestClient(create_app()) as test_client:
+    with TestClient(shared_app()) as test_client:
         yield test_client
 
 

@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from orderhub.api.app import create_app
 from orderhub.core.db import unit_of_work
 from orderhub.core.models import QuarantinedInput
 from orderhub.orders.models import Order
@@ -25,11 +24,12 @@ from tests.channels.spreadsheets.sheets import (
     taobao_mapping,
     xlsx_bytes,
 )
+from tests.support.app import shared_app
 
 
 @pytest.fixture
 def api(committed: Engine) -> Iterator[Api]:
-    with TestClient(create_app()) as client:
+    with TestClient(shared_app()) as client:
         made = make_api(client)
         with unit_of_work() as session:
             ensure_shop(session, SHOP, channel="spreadsheet")

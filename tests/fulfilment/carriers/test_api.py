@@ -9,19 +9,19 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from orderhub.api.app import create_app
 from orderhub.core.audit import history
 from orderhub.core.db import unit_of_work
 from orderhub.fulfilment.carriers import breaker
 from orderhub.sim.carrier_direct import CarrierDirectSim
 from tests.api.helpers import Api, error_of, make_api
 from tests.fulfilment.carriers.support import SENDER, order
+from tests.support.app import shared_app
 
 
 @pytest.fixture
 def api(committed: Engine) -> Iterator[Api]:
     breaker.reset_all()
-    with TestClient(create_app()) as client:
+    with TestClient(shared_app()) as client:
         yield make_api(client)
 
 

@@ -9,20 +9,20 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from orderhub.api.app import create_app
 from orderhub.core.db import unit_of_work
 from orderhub.fulfilment.carriers import breaker
 from orderhub.fulfilment.carriers.models import CarrierRule
 from orderhub.fulfilment.carriers.rules import create_rule
 from orderhub.fulfilment.carriers.service import request_waybills
 from tests.fulfilment.carriers.support import Sims, add_account, order
+from tests.support.app import shared_app
 from tests.web.conftest import csrf_from, log_in
 
 
 @pytest.fixture
 def client(committed: Engine) -> Iterator[TestClient]:
     breaker.reset_all()
-    with TestClient(create_app()) as test_client:
+    with TestClient(shared_app()) as test_client:
         yield test_client
 
 

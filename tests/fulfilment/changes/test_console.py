@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from orderhub.api.app import create_app
 from orderhub.core.db import unit_of_work
 from orderhub.fulfilment.carriers import breaker
 from tests.fulfilment.carriers.support import Sims
@@ -21,6 +20,7 @@ from tests.fulfilment.changes.support import (
     print_label,
     snapshot,
 )
+from tests.support.app import shared_app
 from tests.support.fixtures import FakeClock
 from tests.web.conftest import csrf_from, log_in
 
@@ -32,7 +32,7 @@ FORM = {"name": "李四", "phone": "13900139000", "province": "江苏省", "city
 @pytest.fixture
 def client(committed: Engine) -> Iterator[TestClient]:
     breaker.reset_all()
-    with TestClient(create_app()) as test_client:
+    with TestClient(shared_app()) as test_client:
         yield test_client
 
 

@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from orderhub.api.app import create_app
 from orderhub.core import clock
 from orderhub.core.db import unit_of_work
 from orderhub.fulfilment.carriers.service import request_waybills
@@ -18,12 +17,13 @@ from orderhub.orders import lifecycle as lc
 from orderhub.orders.service import get_order
 from tests.fulfilment.carriers.support import Sims
 from tests.fulfilment.labels.support import allocated, pdf_pages
+from tests.support.app import shared_app
 from tests.web.conftest import csrf_from, log_in
 
 
 @pytest.fixture
 def client(sims: Sims) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
+    with TestClient(shared_app()) as test_client:
         yield test_client
 
 

@@ -12,13 +12,13 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
-from orderhub.api.app import create_app
 from orderhub.core.auth import create_api_key
 from orderhub.core.db import unit_of_work
 from orderhub.orders import lifecycle as lc
 from tests.builders import TEST_ACTOR
 from tests.fulfilment.lists.support import REMARK, Day, filled, status_of
 from tests.fulfilment.lists.test_lists import pdf_text
+from tests.support.app import shared_app
 from tests.web.conftest import csrf_from, log_in
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -77,7 +77,7 @@ def test_lists_and_the_wms_round_trip_over_http(day: Day, live_api: str) -> None
 
 @pytest.fixture
 def client(committed: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
+    with TestClient(shared_app()) as test_client:
         yield test_client
 
 

@@ -10,17 +10,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from orderhub.api.app import create_app
 from orderhub.cli import app as cli
 from orderhub.core.db import unit_of_work
 from orderhub.orders.service import get_order
 from tests.api.helpers import Api, error_of, make_api
 from tests.fulfilment.outbound.support import printed_order, warehouse
+from tests.support.app import shared_app
 
 
 @pytest.fixture
 def api(committed: Engine) -> Iterator[Api]:
-    with TestClient(create_app()) as client:
+    with TestClient(shared_app()) as client:
         yield make_api(client)
 
 

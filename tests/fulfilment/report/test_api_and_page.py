@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from orderhub.api.app import create_app
 from orderhub.core.auth import create_api_key
 from orderhub.core.db import unit_of_work
 from tests.builders import TEST_ACTOR
 from tests.fulfilment.report.data import EXPECTED, FIRST, LAST, build_week
+from tests.support.app import shared_app
 from tests.support.fixtures import FakeClock, fake_clock, live_api  # noqa: F401
 from tests.web.conftest import log_in
 
@@ -77,7 +77,7 @@ def test_report_needs_a_key(live_api: str, committed: Engine) -> None:  # noqa: 
 
 @pytest.fixture
 def client(committed: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
+    with TestClient(shared_app()) as test_client:
         yield test_client
 
 

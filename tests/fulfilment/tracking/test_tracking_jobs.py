@@ -6,7 +6,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from orderhub.api.app import create_app
 from orderhub.core.db import unit_of_work
 from orderhub.core.models import OutboxEvent
 from orderhub.fulfilment.tracking import service, tasks
@@ -23,6 +22,7 @@ from tests.fulfilment.tracking.helpers import (
     shipment,
     shipped_order,
 )
+from tests.support.app import shared_app
 from tests.support.fixtures import FakeClock
 
 
@@ -104,7 +104,7 @@ def test_refresh_queries_kuaidi100_when_pushes_are_missing(
     kuaidi100.advance("ZT7300000009", "deliver", push=False)
     assert scans("ZT7300000009") == []
 
-    with TestClient(create_app()) as client:
+    with TestClient(shared_app()) as client:
         api = make_api(client)
         refreshed = api.post(f"/api/v1/tracking/orders/{order_no}/refresh", {}, role="warehouse")
         assert refreshed.status_code == 200, refreshed.text

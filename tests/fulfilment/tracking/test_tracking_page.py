@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from orderhub.api.app import create_app
 from orderhub.sim.kuaidi100 import Kuaidi100Sim
 from tests.fulfilment.tracking.helpers import drain, shipped_order
+from tests.support.app import shared_app
 from tests.support.fixtures import FakeClock
 from tests.web.conftest import log_in
 
@@ -16,7 +16,7 @@ def test_order_page_lists_tracking_events(committed: Engine, kuaidi100: Kuaidi10
                                           fake_clock: FakeClock) -> None:
     _, order_no = shipped_order(carrier="ZTO", tracking_no="ZT7300000077")
     drain(committed)
-    with TestClient(create_app()) as client:
+    with TestClient(shared_app()) as client:
         log_in(client, "mei")
         assert "暂无物流信息" in client.get(f"/orders/{order_no}").text
         kuaidi100.advance("ZT7300000077", "collect", area="杭州市")
