@@ -12,10 +12,9 @@ import hmac
 import json
 import random
 import threading
-from http.server import ThreadingHTTPServer
 from typing import Any
 
-from orderhub.sim.platform import SimRequest, SimResponse, _handler_for
+from orderhub.sim.platform import SimRequest, SimResponse
 from orderhub.sim.service import ServiceSim
 
 # Each carrier's waybill number: prefix and how many random digits follow.
@@ -89,20 +88,9 @@ def cloud_print_orders(text: str) -> dict[str, Any] | None:
     return value
 
 
-class _WideServer(ThreadingHTTPServer):
-    # socketserver listens with a backlog of 5: a burst of 64 new connections overflows it and
-    # the kernel drops SYNs, which clients only retry after a second. Carriers take bursts.
-    request_queue_size = 256
-    daemon_threads = True
-
-
 class CarrierSim(ServiceSim):
-    """A carrier-side simulator: ServiceSim's faults and control endpoints, a wide listen queue."""
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._server = _WideServer((host, port), _handler_for(self))  # type: ignore[arg-type]
-        threading.Thread(target=self._server.serve_forever, name=f"sim-{self.name}", daemon=True).start()
-        return self.url
+    """A carrier-side simulator: ServiceSim's faults and control endpoints (HttpServing's wide
+    listen queue takes a batch's burst of waybill calls)."""
 
 
 class CarrierDirectSim(CarrierSim):

@@ -314,6 +314,11 @@ class OrderFactory:
             f"{self.rng.randint(0, 99_999_999):08d}"
 
 
+# How often a serving thread looks for stop(): socketserver's default half second was most of
+# the time of a test that starts and stops a few simulators.
+STOP_POLL_SECONDS = 0.05
+
+
 class _Server(ThreadingHTTPServer):
     # Bursts of concurrent calls (waybills for a batch) overflow the default listen queue of 5,
     # and each dropped connection costs the client a one-second retry.
@@ -331,8 +336,8 @@ class HttpServing:
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve in a background thread; returns the base URL."""
         self._server = _Server((host, port), _handler_for(self))  # type: ignore[arg-type]
-        threading.Thread(target=self._server.serve_forever, name=f"sim-{self.name}",
-                         daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(STOP_POLL_SECONDS,),
+                         name=f"sim-{self.name}", daemon=True).start()
         return self.url
 
     @property
