@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from orderhub.core.http import shared_client
 from orderhub.sim.platform import SimRequest, SimResponse
 from orderhub.sim.service import ServiceSim
 
@@ -193,7 +194,7 @@ class Kuaidi100Sim(ServiceSim):
             if parcel.salt:
                 form["sign"] = sign if sign is not None else push_sign(param, parcel.salt)
             url = parcel.callback_url
-        response = httpx.post(url, data=form, timeout=10)
+        response = shared_client(10).post(url, data=form)
         self.pushes.append({"number": number, "status": status, "http_status": response.status_code,
                             "answer": response.text})
         return response

@@ -23,6 +23,7 @@ import httpx
 
 from orderhub.channels.base import Credentials
 from orderhub.channels.shopify import webhook_signature
+from orderhub.core.http import shared_client
 from orderhub.sim import shopify_render as view
 from orderhub.sim.platform import PlatformSim, SimOrder, SimRequest, SimResponse
 
@@ -346,7 +347,7 @@ class ShopifySim(PlatformSim):
             "X-Shopify-Shop-Domain": f"{self.shop}.myshopify.com",
             "X-Shopify-API-Version": "2024-10", "X-Shopify-Webhook-Id": str(uuid.uuid4()),
             "X-Shopify-Triggered-At": datetime.now(UTC).isoformat()}
-        return httpx.post(url, content=body, headers=headers, timeout=10)
+        return shared_client(10).post(url, content=body, headers=headers)
 
 
 ROUTES = {

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from orderhub.alerts.notifiers.base import NotifierError
+from orderhub.core.http import shared_client
 
 # WeCom's robot key and DingTalk's access token travel in the query string, and httpx logs
 # every request URL at INFO (the worker logs at INFO): blank them in those records.
@@ -34,7 +35,7 @@ def call(channel: str, method: str, url: str, *, timeout: float, **kwargs: Any) 
     """The parsed JSON body (services answer errors in JSON too). Transport trouble, 5xx and
     429 are retryable; a 4xx that is not JSON means a wrong URL, which is not."""
     try:
-        response = httpx.request(method, url, timeout=timeout, **kwargs)
+        response = shared_client(timeout).request(method, url, **kwargs)
     except httpx.TimeoutException as exc:
         raise NotifierError(f"{channel}: no answer within {timeout:g} s ({type(exc).__name__})",
                             retryable=True, channel=channel, code="timeout") from exc

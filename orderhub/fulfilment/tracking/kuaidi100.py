@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from orderhub.core.http import shared_client
+
 BEIJING = ZoneInfo("Asia/Shanghai")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 PUSH_REPLY = {"result": True, "returnCode": "200", "message": "成功"}
@@ -129,7 +131,7 @@ class Kuaidi100Client:
 
     def _post(self, path: str, form: dict[str, str]) -> dict[str, Any]:
         try:
-            response = httpx.post(self.base_url.rstrip("/") + path, data=form, timeout=self.timeout)
+            response = shared_client(self.timeout).post(self.base_url.rstrip("/") + path, data=form)
         except httpx.HTTPError as exc:
             raise Kuaidi100Error(f"Kuaidi100 unreachable: {exc!r}") from exc
         if response.status_code != 200:
