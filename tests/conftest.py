@@ -21,6 +21,8 @@ TEST_DB_URL = os.environ.get("ORDERHUB_TEST_DATABASE_URL") or f"sqlite:///{_TMP 
 # Everything that reads settings (the app, the CLI, worker subprocesses) uses the test database.
 os.environ["ORDERHUB_DATABASE_URL"] = TEST_DB_URL
 os.environ["ORDERHUB_DATA_DIR"] = str(_TMP / "data")
+# Argon2's real parameters cost ~50 ms a hash; the suite makes hundreds of users and logins.
+os.environ["ORDERHUB_PASSWORD_HASH_PROFILE"] = "cheapest"
 
 from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402

@@ -3,11 +3,12 @@ random 256-bit secrets stored only as SHA-256 (fast to check per request, useles
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from orderhub.core import audit, clock
 from orderhub.core.actor import Actor
 from orderhub.core.errors import AuthenticationFailed, InvalidInput, PermissionDenied
 from orderhub.core.models import ApiKey, User, UserSession
+from orderhub.core.settings import get_settings
 
 ROLES = ("admin", "ops", "cs", "supervisor", "warehouse", "finance", "viewer")
 
@@ -64,9 +66,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "labels.print": frozenset({"admin", "ops", "supervisor", "warehouse"}),
 }
 
-_hasher = PasswordHasher()
-# Checked against when the user does not exist, so a wrong username costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("orderhub-dummy-password")
+_PROFILES = {"rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY, "cheapest": profiles.CHEAPEST}
+
+
+@functools.cache
+def _hasher() -> PasswordHasher:
+    return PasswordHasher.from_parameters(_PROFILES[get_settings().password_hash_profile])
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the user does not exist, so a wrong username costs as long as a
+    wrong password. Made on the first login, not when a command imports this module."""
+    return _hasher().hash("orderhub-dummy-password")
 
 
 def can(role: str, permission: str) -> bool:
@@ -98,7 +110,7 @@ def create_user(session: Session, *, username: str, role: str, password: str, ac
         raise InvalidInput("a password needs at least 8 characters", details={"field": "password"})
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise InvalidInput(f"user {username!r} exists already", details={"field": "username"})
-    user = User(username=username, role=role, password_hash=_hasher.hash(password),
+    user = User(username=username, role=role, password_hash=_hasher().hash(password),
                 display_name=display_name or username, created_at=clock.now())
     session.add(user)
     session.flush()
@@ -110,20 +122,20 @@ def create_user(session: Session, *, username: str, role: str, password: str, ac
 def check_password(session: Session, *, username: str, password: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip()))
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher().verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         raise AuthenticationFailed("wrong username or password") from None
     if user is None or not user.active:
         raise AuthenticationFailed("wrong username or password")
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher().hash(password)
     return user
 
 
 def set_password(session: Session, *, user: User, password: str, actor: Actor) -> None:
     if len(password) < 8:
         raise InvalidInput("a password needs at least 8 characters", details={"field": "password"})
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = _hasher().hash(password)
     audit.record(session, actor=actor, entity_type="user", entity_id=user.id,
                  action="user.password_changed")
 

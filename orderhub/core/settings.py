@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, field_validator
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     default_locale: str = Field(default="zh-CN", description="Console language: zh-CN or en.")
     max_body_bytes: int = Field(default=1_048_576, description="Largest request body accepted.")
     session_hours: int = Field(default=12, description="How long a console login lasts.")
+    password_hash_profile: Literal["rfc9106-low-memory", "cheapest"] = Field(
+        default="rfc9106-low-memory",
+        description="Argon2id parameters for console passwords; 'cheapest' is for test runs only.")
     sqlite_busy_timeout_ms: int = Field(default=15_000,
                                         description="How long SQLite waits for the write lock.")
     db_pool_size: int = Field(default=10, description="Connections per process (PostgreSQL).")
