@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
 
+from orderhub import pipeline
 from orderhub.api import idempotency
-from orderhub.orders import service
 from tests.api.helpers import Api, changed, counts, error_of
 from tests.builders import order_payload
 from tests.conftest import IS_POSTGRES
@@ -93,33 +94,53 @@ def test_a_duplicate_that_loses_the_race_gets_409(api: Api, monkeypatch: pytest.
     assert changed(before, counts()) == {}
 
 
-def test_two_concurrent_requests_with_one_key_act_once(app: FastAPI, api: Api,
+def test_two_concurrent_requests_with_one_key_act_once(app: FastAPI, api: Api, engine: Engine,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Real concurrency: the first request holds its transaction open for a second. On PostgreSQL
-    the second waits on the unique index and gets 409; SQLite serialises writers, so the second
-    runs after the first committed and gets the replay."""
-    receive = service.receive_order
+    """Real concurrency: the first request holds its transaction open until the second has
+    arrived. On PostgreSQL the second waits on the unique index and gets 409; SQLite serialises
+    writers, so the second runs after the first committed and gets the replay."""
+    receive, claimed = pipeline.receive_order, threading.Event()
 
     def slow_receive(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(1.0)
+        if not claimed.is_set():  # the first request: its key's row is claimed, not committed
+            claimed.set()
+            _hold_until_a_request_waits_on_a_lock(engine)
         return receive(*args, **kwargs)
 
-    monkeypatch.setattr(service, "receive_order", slow_receive)
-    raw, start = _bytes(order_payload()), threading.Barrier(2)
+    monkeypatch.setattr(pipeline, "receive_order", slow_receive)
+    raw = _bytes(order_payload())
     answers: list[tuple[int, str | None]] = []
 
-    def send() -> None:
+    def send(after: threading.Event | None) -> None:
         with TestClient(app) as client:
-            start.wait()
+            if after is not None:
+                assert after.wait(timeout=120), "the first request never claimed its key"
             response = client.post("/api/v1/orders", content=raw, headers=api.headers(
                 **{"Idempotency-Key": "twin", "Content-Type": "application/json"}))
             answers.append((response.status_code, response.headers.get("idempotent-replayed")))
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
+    threads = [threading.Thread(target=send, args=(after,)) for after in (None, claimed)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=180)
     second = (409, None) if IS_POSTGRES else (201, "true")
     assert sorted(answers, key=str) == sorted([(201, None), second], key=str)
     assert counts()["orders"] == 1 and counts()["idempotency"] == 1
+
+
+def _hold_until_a_request_waits_on_a_lock(engine: Engine) -> None:
+    """On PostgreSQL, until another backend of this database waits on a lock (the twin on the
+    unique index); however slow the machine, the twin then arrives while the key is claimed.
+    SQLite shows no waiters: a second is the twin's time to queue for the writer lock."""
+    if not IS_POSTGRES:
+        time.sleep(1.0)
+        return
+    deadline = time.monotonic() + 120
+    with engine.connect() as watcher:
+        while not watcher.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'")):
+            assert time.monotonic() < deadline, "the second request never waited on the key"
+            time.sleep(0.02)
+            watcher.rollback()  # a fresh snapshot of pg_stat_activity each time

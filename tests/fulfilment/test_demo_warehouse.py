@@ -67,6 +67,7 @@ def test_waybills_come_from_the_demo_simulators(committed: Engine, sims: dict[st
 def test_courier_walks_a_parcel_to_delivered(committed: Engine, sims: dict[str, Any]) -> None:
     _, order_no = shipped_order(carrier="ZTO", tracking_no="ZT7300000077")
     drain(committed)  # subscribes at the Kuaidi100 simulator
+    assert sims["kuaidi100"].numbers() == ["ZT7300000077"]
     courier = demo.Courier(sims["kuaidi100"], seed=1)
     courier.seen["ZT7300000077"] = (0.0, 0, False)  # not the one in twelve sent back
 
