@@ -41,16 +41,17 @@ def _free_port() -> int:
 def _wait_until_up(base: str, proc: subprocess.Popen, log: Path) -> None:
     """/health when the API has it, else the login page: either means the app is serving."""
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the server exited with {proc.returncode}:\n{log.read_text()}")
-        for path in ("/health", "/login"):
-            try:
-                if httpx.get(base + path, timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                break  # not listening yet
-        time.sleep(0.2)
+    with httpx.Client(timeout=2) as client:  # one TLS context, not one per try
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"the server exited with {proc.returncode}:\n{log.read_text()}")
+            for path in ("/health", "/login"):
+                try:
+                    if client.get(base + path).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    break  # not listening yet
+            time.sleep(0.2)
     pytest.fail(f"the server did not answer within 120 s:\n{log.read_text()}")
 
 
