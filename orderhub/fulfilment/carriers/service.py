@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from orderhub.core import clock, outbox
 from orderhub.core.db import insert_rows, unit_of_work
 from orderhub.core.errors import Conflict, OrderNotFound
-from orderhub.core.http import shared_client
 from orderhub.core.models import OutboxEvent
 from orderhub.fulfilment.carriers import breaker
 from orderhub.fulfilment.carriers.accounts import adapter_for, get_account, info
@@ -37,7 +36,6 @@ from orderhub.orders.models import Order, OrderLine
 
 RETRY_TOPIC = "carriers.waybill_retry"
 MAX_WORKERS = 64  # within httpx's pool of 100 connections per client
-CARRIER_TIMEOUT = 10.0
 # The order_channels_type the cloud-print services expect for each of our channels.
 ORDER_CHANNEL_TYPES = {"taobao": "TB", "tmall": "TM", "pdd": "PDD", "jd": "JD", "douyin": "DOU_YIN",
                        "kuaishou": "KUAI_SHOU"}
@@ -131,11 +129,11 @@ def prepare(session: Session, *, order_ids: list[int], report: Report) -> list[J
 
 def call_all(jobs: list[Job], *, max_workers: int = MAX_WORKERS,
              client: httpx.Client | None = None) -> list[Outcome]:
-    """Every job's carrier call at once (up to max_workers threads). The process's shared HTTP
-    client keeps connections to each carrier open across calls and batches."""
+    """Every job's carrier call at once (up to max_workers threads). Without a client given,
+    each adapter takes the process's shared one (core.http), which keeps connections to each
+    carrier open across calls and batches."""
     if not jobs:
         return []
-    client = client or shared_client(CARRIER_TIMEOUT)
     with ThreadPoolExecutor(max_workers=min(max_workers, len(jobs))) as pool:
         return list(pool.map(lambda job: call_one(job, client), jobs))
 
