@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from orderhub import pipeline
 from orderhub.api import idempotency
 from tests.api.helpers import Api, changed, counts, error_of
 from tests.builders import order_payload
 from tests.conftest import IS_POSTGRES
+from tests.support.postgres import wait_for_lock_waiters
 
 
 def _bytes(payload: dict[str, Any]) -> bytes:
@@ -133,14 +134,7 @@ def _hold_until_a_request_waits_on_a_lock(engine: Engine) -> None:
     """On PostgreSQL, until another backend of this database waits on a lock (the twin on the
     unique index); however slow the machine, the twin then arrives while the key is claimed.
     SQLite shows no waiters: a second is the twin's time to queue for the writer lock."""
-    if not IS_POSTGRES:
+    if IS_POSTGRES:
+        wait_for_lock_waiters(engine, 1, timeout=120, never="the second request never waited on the key")
+    else:
         time.sleep(1.0)
-        return
-    deadline = time.monotonic() + 120
-    with engine.connect() as watcher:
-        while not watcher.scalar(text(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'")):
-            assert time.monotonic() < deadline, "the second request never waited on the key"
-            time.sleep(0.02)
-            watcher.rollback()  # a fresh snapshot of pg_stat_activity each time

@@ -16,6 +16,7 @@ from orderhub.core.db import pinned_connection, unit_of_work
 from orderhub.core.models import OutboxEvent
 from orderhub.inventory import service
 from tests.inventory.helpers import ACTOR
+from tests.support.postgres import terminate_backend
 
 
 def driver_connection(session: Session) -> object:
@@ -115,16 +116,11 @@ def test_the_worker_delivers_its_events_on_one_connection(committed, fake_clock,
     assert committed.pool.checkedout() == before
 
 
-def _terminate(engine, pid: int) -> None:
-    with engine.connect() as other:
-        assert other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-
-
 def test_a_lost_pinned_connection_fails_one_unit_of_work_and_the_next_reconnects(postgres_only, committed):
     with pinned_connection(committed):
         with unit_of_work(committed) as s:
             pid = s.scalar(text("SELECT pg_backend_pid()"))
-        _terminate(committed, pid)
+        terminate_backend(committed, pid)
         with pytest.raises(DBAPIError), unit_of_work(committed) as s:
             s.execute(text("SELECT 1"))
         with unit_of_work(committed) as s:
@@ -142,7 +138,7 @@ def test_a_reservation_after_a_lost_connection_gets_a_new_cursor(postgres_only, 
         with unit_of_work(committed) as s:
             assert service.reserve(s, order_id=1, warehouse_id=wh.id, lines=[("PIN-1", 1)], actor=ACTOR)
             pid = s.scalar(text("SELECT pg_backend_pid()"))
-        _terminate(committed, pid)
+        terminate_backend(committed, pid)
         with pytest.raises(DBAPIError) as lost, unit_of_work(committed) as s:
             service.reserve(s, order_id=2, warehouse_id=wh.id, lines=[("PIN-1", 1)], actor=ACTOR)
         assert lost.value.connection_invalidated

@@ -14,6 +14,7 @@ from orderhub.orders.models import Order
 from orderhub.routing import service, situation
 from tests.builders import TEST_ACTOR
 from tests.routing.helpers import order, put_stock, seed
+from tests.support.postgres import terminate_backend
 
 
 def test_a_connection_lost_under_the_pipelined_read_is_dropped_and_the_next_allocation_works(
@@ -26,8 +27,7 @@ def test_a_connection_lost_under_the_pipelined_read_is_dropped_and_the_next_allo
         o = s.get(Order, order_id)
         assert o.lines  # loaded now: the pipelined read is the first statement after the loss
         pid = s.scalar(text("SELECT pg_backend_pid()"))
-        with committed.connect() as other:
-            assert other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        terminate_backend(committed, pid)
         with pytest.raises(DBAPIError) as lost:
             situation.gather(s, o)
     assert lost.value.connection_invalidated

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 
 from orderhub.core.db import unit_of_work
 from orderhub.core.models import OutboxEvent
@@ -20,6 +20,7 @@ from orderhub.inventory.models import StockMovement, Warehouse
 from orderhub.orders.models import Order
 from tests.fulfilment.outbound.support import ACTOR, SKU, printed_order, warehouse
 from tests.inventory.helpers import levels
+from tests.support.postgres import wait_for_lock_waiters
 from tests.support.processes import REPO
 
 PARCELS = 12
@@ -30,12 +31,6 @@ def _printed(engine: Engine, count: int) -> list[tuple[int, str]]:
         wh = warehouse(session, on_hand=100)
         made = [printed_order(session, wh) for _ in range(count)]
         return [(order.id, waybill.tracking_no) for order, waybill in made]
-
-
-def _waiting_on_locks(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return conn.scalar(text("SELECT count(*) FROM pg_stat_activity "
-                                "WHERE wait_event_type = 'Lock' AND datname = current_database()"))
 
 
 def test_a_held_row_lock_makes_the_second_scan_see_the_first(postgres_only: Engine,
@@ -55,10 +50,7 @@ def test_a_held_row_lock_makes_the_second_scan_see_the_first(postgres_only: Engi
         doors = [threading.Thread(target=door, args=(f"door-{i}",)) for i in (1, 2)]
         for thread in doors:
             thread.start()
-        deadline = time.monotonic() + 60
-        while _waiting_on_locks(committed) < 2:
-            assert time.monotonic() < deadline, "the doors never queued on the order row"
-            time.sleep(0.05)
+        wait_for_lock_waiters(committed, 2, timeout=60, never="the doors never queued on the order row")
         tx.commit()
     for thread in doors:
         thread.join(timeout=30)
