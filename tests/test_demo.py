@@ -28,8 +28,7 @@ def test_demo_receives_orders_over_http_and_stops(tmp_path):
     held = db.execute("select count(*) from holds").fetchone()[0]
     handled = db.execute("select count(*) from handled_events").fetchone()[0]
     assert sum(statuses.values()) >= 10, statuses
-    # Stock reserved in a warehouse: one is enough, a loaded machine allocates few in the time.
-    assert statuses.get("allocated", 0) >= 1, statuses
+    assert statuses.get("allocated", 0) >= 3, statuses  # stock reserved in a warehouse
     assert held >= 1, statuses  # the odd orders were caught by the default rules
     assert handled > 0  # the in-process worker ran handlers
     # Every platform's shop pulled its simulator; the stuck orders are on the SLA clock with the
